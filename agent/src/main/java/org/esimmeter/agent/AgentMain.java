@@ -1,0 +1,199 @@
+package org.esimmeter.agent;
+
+import java.io.BufferedOutputStream;
+import java.io.File;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.esimmeter.agent.capture.CaptureException;
+import org.esimmeter.agent.capture.LiveCapture;
+import org.esimmeter.agent.capture.SavefileReplay;
+import org.esimmeter.agent.config.AgentConfig;
+import org.esimmeter.agent.config.ConfigException;
+import org.esimmeter.agent.config.ConfigLoader;
+import org.esimmeter.agent.decode.Bytes;
+import org.esimmeter.agent.meter.DirectionRule;
+import org.esimmeter.agent.meter.FlowTable;
+import org.esimmeter.agent.meter.FragmentPorts;
+import org.esimmeter.agent.meter.InterfaceMeter;
+import org.esimmeter.agent.meter.UsageTotals;
+import org.esimmeter.agent.output.Addresses;
+import org.esimmeter.agent.output.JsonLinesSink;
+import org.esimmeter.agent.output.ReplayReport;
+import org.pcap4j.core.PcapHandle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Wiring only: command line → configuration → capture, meter and sink → threads. */
+@Command(name = "esim-meter-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
+    description = "Meters the data a router sends over its cellular (eSIM) uplinks, per second, flow and interface.",
+    subcommands = {AgentMain.Run.class, AgentMain.Replay.class})
+public final class AgentMain {
+    /** Bad input: command line, configuration, capture file. */
+    static final int EXIT_USAGE = 2;
+    /** Capture failed while running. */
+    static final int EXIT_FAILURE = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(AgentMain.class);
+
+    public static void main(final String[] args) {
+        System.exit(execute(System.out, System.err, args));
+    }
+
+    /** Runs a command line and returns the exit status; errors are one line on {@code err}. */
+    public static int execute(final PrintStream out, final PrintStream err, final String... args) {
+        final CommandLine commandLine = new CommandLine(new AgentMain());
+        commandLine.setOut(new java.io.PrintWriter(out, true));
+        commandLine.setErr(new java.io.PrintWriter(err, true));
+        commandLine.setExecutionExceptionHandler((e, line, parseResult) -> {
+            err.println("esim-meter-agent: " + message(e));
+            return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+        });
+        commandLine.setParameterExceptionHandler((e, arguments) -> {
+            err.println("esim-meter-agent: " + e.getMessage());
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+            return EXIT_USAGE;
+        });
+        return commandLine.execute(args);
+    }
+
+    private static String message(final Throwable e) {
+        final String message = e.getMessage();
+        return message == null || message.isBlank() ? e.toString() : message.replace('\n', ' ');
+    }
+
+    private static void requireRawMemoryAccess() throws UsageException {
+        if (!Bytes.available()) {
+            throw new UsageException("this JVM offers no sun.misc.Unsafe; the zero-copy decoder needs it", null);
+        }
+    }
+
+    /** The input was wrong (arguments, configuration, interface, file): exit status 2, one line, no stack trace. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(final String message, final Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Capture live on the configured interfaces and emit one JSON line per interface and second.")
+    static final class Run implements Callable<Integer> {
+        @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent configuration (YAML)")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            requireRawMemoryAccess();
+            final AgentConfig agentConfig;
+            try {
+                agentConfig = ConfigLoader.load(config);
+            } catch (final ConfigException e) {
+                throw new UsageException(e.getMessage(), e);
+            }
+            final String target = agentConfig.output().jsonLines();
+            try (OutputStream stream = "-".equals(target) ? System.out :
+                new BufferedOutputStream(new FileOutputStream(target, true));
+                 JsonLinesSink sink = new JsonLinesSink(stream)) {
+                final LiveCapture capture;
+                try {
+                    capture = LiveCapture.open(agentConfig, sink);
+                } catch (final CaptureException e) {
+                    throw new UsageException(e.getMessage(), e);
+                }
+                final CountDownLatch finished = new CountDownLatch(1);
+                final Thread stopper = new Thread(() -> {
+                    capture.stop();
+                    try {
+                        // Let the capture thread drain the ring and seal the partial second before the JVM exits.
+                        if (!finished.await(5, TimeUnit.SECONDS)) {
+                            LOG.warn("capture did not stop within 5 s; the last second may be missing");
+                        }
+                    } catch (final InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "shutdown");
+                Runtime.getRuntime().addShutdownHook(stopper);
+                try {
+                    capture.run();
+                } finally {
+                    capture.close();
+                    finished.countDown();
+                }
+                LOG.info("capture stopped");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+        description = "Meter a pcap or pcapng file through the live hot loop and print the totals.")
+    static final class Replay implements Callable<Integer> {
+        @Option(names = "--json", description = "print one JSON object (flows, seconds, totals) instead of a summary")
+        boolean json;
+
+        @Option(names = "--router-mac", paramLabel = "MAC",
+            description = "MAC of the router's interface in an Ethernet capture: frames from it count as upload")
+        String routerMac;
+
+        @Option(names = "--max-flows", paramLabel = "N", defaultValue = "4000000",
+            description = "distinct flows listed; beyond, bytes count in 'overflow' (default: ${DEFAULT-VALUE})")
+        int maxFlows;
+
+        @Parameters(index = "0", paramLabel = "FILE", description = "capture file (pcap or pcapng)")
+        File file;
+
+        @Override
+        public Integer call() throws Exception {
+            requireRawMemoryAccess();
+            if (maxFlows < 1) {
+                throw new UsageException("--max-flows : " + maxFlows + " (expected: >= 1)", null);
+            }
+            final DirectionRule rule;
+            try {
+                rule = routerMac == null ? DirectionRule.fromLinkHeader() :
+                    DirectionRule.ownMac(Addresses.parseMac(routerMac));
+            } catch (final IllegalArgumentException e) {
+                throw new UsageException("--router-mac : " + e.getMessage(), e);
+            }
+            final SavefileReplay replay = new SavefileReplay(file);
+            final PcapHandle handle;
+            try {
+                handle = replay.open();
+            } catch (final CaptureException e) {
+                throw new UsageException(e.getMessage(), e);
+            }
+            final UsageTotals totals = new UsageTotals(maxFlows, false);
+            final InterfaceMeter meter = new InterfaceMeter(file.getName(), file.getName(),
+                new FlowTable(4096, 1 << 20), new FragmentPorts(4096), totals);
+            final String warning = replay.run(handle, meter, rule);
+            if (warning != null) {
+                System.err.println("esim-meter-agent: warning: " + file + " : libpcap stopped early: " + warning +
+                    " (totals cover the packets before that point)");
+            }
+            if (json) {
+                ReplayReport.write(System.out, replay.linkType(), totals, warning);
+            } else {
+                ReplayReport.summary(System.out, file, replay.linkType(), totals);
+            }
+            return 0;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            final String version = AgentMain.class.getPackage().getImplementationVersion();
+            return new String[] {"esim-meter-agent " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

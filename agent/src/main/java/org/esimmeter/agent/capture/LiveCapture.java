@@ -1,0 +1,261 @@
+package org.esimmeter.agent.capture;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.esimmeter.agent.config.AgentConfig;
+import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.agent.decode.LinkType;
+import org.esimmeter.agent.meter.DirectionRule;
+import org.esimmeter.agent.meter.FlowTable;
+import org.esimmeter.agent.meter.FragmentPorts;
+import org.esimmeter.agent.meter.InterfaceMeter;
+import org.esimmeter.agent.meter.SecondSink;
+import org.pcap4j.core.BpfProgram;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.PcapNativeException;
+import org.pcap4j.core.PcapNetworkInterface;
+import org.pcap4j.core.PcapStat;
+import org.pcap4j.core.Pcaps;
+import org.pcap4j.util.LinkLayerAddress;
+import org.pcap4j.util.MacAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live capture on the configured interfaces, all served by the calling thread: poll(2) on every handle, drain
+ * what is ready, seal seconds that the wall clock has passed, read libpcap statistics once a second. libpcap
+ * handles are not thread-safe, so open, read, statistics and close all happen on that thread.
+ * <p>
+ * How a handle learns direction depends on its link type: cooked captures say it per packet; Ethernet frames
+ * sent from our own MAC are upload; links with neither (raw-IP modems, TUN, PPP) get two handles whose kernel
+ * filters pass only {@code outbound} or only {@code inbound} packets.
+ */
+public final class LiveCapture implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LiveCapture.class);
+    private static final int BURST = 4096;
+    private static final long STATISTICS_INTERVAL_MILLIS = 1000;
+
+    private final AgentConfig.Capture settings;
+    private final List<Metered> interfaces;
+    private final List<PcapReader> readers = new ArrayList<>();
+    private final Poller poller;
+    private volatile boolean running = true;
+
+    /** One interface: its meter and the one or two handles feeding it. */
+    private static final class Metered {
+        final String name;
+        final InterfaceMeter meter;
+        final List<PcapReader> readers = new ArrayList<>(2);
+
+        Metered(final String name, final InterfaceMeter meter) {
+            this.name = name;
+            this.meter = meter;
+        }
+    }
+
+    private LiveCapture(final AgentConfig.Capture settings, final List<Metered> interfaces) {
+        this.settings = settings;
+        this.interfaces = interfaces;
+        for (final Metered metered : interfaces) {
+            readers.addAll(metered.readers);
+        }
+        final int[] fds = new int[readers.size()];
+        for (int i = 0; i < fds.length; i++) {
+            fds[i] = readers.get(i).selectableFd();
+        }
+        poller = new Poller(fds);
+    }
+
+    /** Opens every configured interface; on any failure closes what it opened and says which one failed. */
+    public static LiveCapture open(final AgentConfig config, final SecondSink sink) throws CaptureException {
+        final AgentConfig.Capture settings = config.capture();
+        final List<Metered> opened = new ArrayList<>();
+        try {
+            for (final AgentConfig.Interface iface : config.interfaces()) {
+                opened.add(openInterface(settings, iface, sink));
+            }
+            return new LiveCapture(settings, opened);
+        } catch (final CaptureException | RuntimeException e) {
+            for (final Metered metered : opened) {
+                metered.readers.forEach(reader -> reader.handle().close());
+            }
+            throw e;
+        }
+    }
+
+    private static Metered openInterface(final AgentConfig.Capture settings, final AgentConfig.Interface iface,
+        final SecondSink sink) throws CaptureException {
+        final PcapNetworkInterface device = device(iface.name());
+        final FlowTable flows = new FlowTable(Math.min(4096, settings.maxFlowsPerSecond()),
+            settings.maxFlowsPerSecond());
+        final InterfaceMeter meter = new InterfaceMeter(iface.name(), iface.profile(), flows,
+            new FragmentPorts(4096), sink);
+        final Metered metered = new Metered(iface.name(), meter);
+        final String filter = combine(settings.filter(), iface.filter());
+
+        final PcapHandle first = openHandle(settings, iface.name());
+        final int linkType = first.getDlt().value();
+        if (!LinkType.isSupported(linkType)) {
+            first.close();
+            throw new CaptureException(iface.name() + " : link type " + LinkType.name(linkType) +
+                " is not supported (expected: Ethernet, raw IP, PPP, Linux cooked or BSD loopback)");
+        }
+        if (LinkType.carriesDirection(linkType)) {
+            metered.readers.add(reader(first, iface.name(), filter, linkType, meter, DirectionRule.fromLinkHeader()));
+        } else if (LinkType.carriesSourceMac(linkType) && macOf(device) != -1) {
+            metered.readers.add(reader(first, iface.name(), filter, linkType, meter,
+                DirectionRule.ownMac(macOf(device))));
+        } else {
+            // No direction in the frames: let the kernel split them, so each handle sees one direction only.
+            metered.readers.add(reader(first, iface.name(), combine(filter, "outbound"), linkType, meter,
+                DirectionRule.fixed(Direction.UP)));
+            final PcapHandle second = openHandle(settings, iface.name());
+            metered.readers.add(reader(second, iface.name(), combine(filter, "inbound"), linkType, meter,
+                DirectionRule.fixed(Direction.DOWN)));
+        }
+        LOG.info("capturing on {} ({}, profile {}, direction by {}{})", iface.name(), LinkType.name(linkType),
+            iface.profile(), metered.readers.get(0).directionRule(), filter.isEmpty() ? "" : ", filter '" + filter + "'");
+        return metered;
+    }
+
+    private static PcapNetworkInterface device(final String name) throws CaptureException {
+        try {
+            final PcapNetworkInterface device = Pcaps.getDevByName(name);
+            if (device == null) {
+                throw new CaptureException(name + " : no such capture interface");
+            }
+            return device;
+        } catch (final PcapNativeException e) {
+            throw new CaptureException(name + " : cannot list capture interfaces: " + oneLine(e), e);
+        }
+    }
+
+    private static PcapHandle openHandle(final AgentConfig.Capture settings, final String name)
+        throws CaptureException {
+        try {
+            return new PcapHandle.Builder(name)
+                .snaplen(settings.snaplen())
+                .bufferSize(settings.bufferBytes())
+                .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS)
+                .immediateMode(true)
+                .timeoutMillis(settings.pollMillis())
+                .build();
+        } catch (final PcapNativeException e) {
+            throw new CaptureException(name + " : cannot open for capture: " + oneLine(e) +
+                " (capturing needs root or CAP_NET_RAW)", e);
+        }
+    }
+
+    private static PcapReader reader(final PcapHandle handle, final String name, final String filter,
+        final int linkType, final InterfaceMeter meter, final DirectionRule rule) throws CaptureException {
+        try {
+            if (!filter.isEmpty()) {
+                handle.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
+            }
+            handle.setBlockingMode(PcapHandle.BlockingMode.NONBLOCKING);
+            return new PcapReader(handle, linkType, meter, rule);
+        } catch (final Exception e) {
+            handle.close();
+            throw new CaptureException(name + " : filter '" + filter + "' : " + oneLine(e), e);
+        }
+    }
+
+    /** Runs until {@link #stop()}: then drains what the kernel already holds, seals every open second, returns. */
+    public void run() throws CaptureException {
+        long nextStatisticsMillis = 0;
+        while (running) {
+            poller.await(settings.pollMillis());
+            for (int i = 0; i < readers.size(); i++) {
+                drain(readers.get(i));
+            }
+            final long nowMillis = System.currentTimeMillis();
+            if (nowMillis >= nextStatisticsMillis) {
+                readStatistics();
+                nextStatisticsMillis = nowMillis + STATISTICS_INTERVAL_MILLIS;
+            }
+            for (int i = 0; i < interfaces.size(); i++) {
+                interfaces.get(i).meter.sealIfDue(nowMillis, settings.sealGraceMillis());
+            }
+        }
+        for (final PcapReader reader : readers) {
+            while (drain(reader) > 0) {
+                // Counted bytes already in the ring belong to this run: read them before sealing.
+            }
+        }
+        readStatistics();
+        for (final Metered metered : interfaces) {
+            metered.meter.seal();
+        }
+    }
+
+    private static int drain(final PcapReader reader) throws CaptureException {
+        final int read = reader.read(BURST);
+        if (read == PcapReader.ERROR) {
+            throw new CaptureException(reader.meter().interfaceName() + " : capture failed: " + reader.error());
+        }
+        return read;
+    }
+
+    private void readStatistics() {
+        for (final Metered metered : interfaces) {
+            long received = 0;
+            long dropped = 0;
+            for (final PcapReader reader : metered.readers) {
+                try {
+                    final PcapStat stat = reader.handle().getStats();
+                    received += stat.getNumPacketsReceived();
+                    dropped += stat.getNumPacketsDropped() + stat.getNumPacketsDroppedByIf();
+                } catch (final Exception e) {
+                    LOG.warn("{} : cannot read capture statistics: {}", metered.name, oneLine(e));
+                }
+            }
+            if (dropped > metered.meter.pcapDropped()) {
+                LOG.warn("{} : libpcap dropped {} packets so far; counts for this interface are low by at least that",
+                    metered.name, dropped);
+            }
+            metered.meter.captureStatistics(received, dropped);
+        }
+    }
+
+    /** Asks {@link #run()} to finish; safe from any thread (a signal handler, a shutdown hook). */
+    public void stop() {
+        running = false;
+    }
+
+    /** Closes the handles; call on the thread that ran {@link #run()}, after it returned. */
+    @Override
+    public void close() {
+        for (final PcapReader reader : readers) {
+            reader.handle().close();
+        }
+    }
+
+    private static long macOf(final PcapNetworkInterface device) {
+        for (final LinkLayerAddress address : device.getLinkLayerAddresses()) {
+            if (address instanceof MacAddress) {
+                final byte[] bytes = address.getAddress();
+                long mac = 0;
+                for (final byte b : bytes) {
+                    mac = (mac << 8) | (b & 0xFF);
+                }
+                return mac;
+            }
+        }
+        return -1;
+    }
+
+    private static String combine(final String a, final String b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        if (b.isEmpty()) {
+            return a;
+        }
+        return "(" + a + ") and (" + b + ")";
+    }
+
+    static String oneLine(final Throwable e) {
+        final String message = e.getMessage() == null ? "" : e.getMessage().replace('\n', ' ').trim();
+        return message.isEmpty() ? e.toString() : message;
+    }
+}

@@ -1,0 +1,160 @@
+package org.esimmeter.agent.meter;
+
+import org.esimmeter.agent.decode.DecodedPacket;
+import org.esimmeter.agent.decode.PacketDecoder;
+
+/**
+ * Attributes decoded packets of one interface to the current second: interface totals by direction, flows,
+ * non-IP and unparsed. When a packet of another second arrives, or the wall clock has passed the open second, the
+ * second is sealed: handed to the {@link SecondSink} as a {@link SecondRecord} view and cleared for reuse.
+ * <p>
+ * Owned by one capture thread. Steady state allocates nothing: the tables are reused every second.
+ */
+public final class InterfaceMeter implements SecondRecord {
+    public static final long NO_SECOND = Long.MIN_VALUE;
+
+    private final String interfaceName;
+    private final String profile;
+    private final SecondSink sink;
+    private final FlowTable flows;
+    private final FragmentPorts fragmentPorts;
+    private final TrafficCounters total = new TrafficCounters();
+    private final TrafficCounters nonIp = new TrafficCounters();
+    private final TrafficCounters unparsed = new TrafficCounters();
+    private long openSecond = NO_SECOND;
+    private long pcapReceived;
+    private long pcapDropped;
+    private long secondsSealed;
+
+    public InterfaceMeter(final String interfaceName, final String profile, final FlowTable flows,
+        final FragmentPorts fragmentPorts, final SecondSink sink) {
+        this.interfaceName = interfaceName;
+        this.profile = profile;
+        this.flows = flows;
+        this.fragmentPorts = fragmentPorts;
+        this.sink = sink;
+    }
+
+    /**
+     * @param epochSecond floor of the packet's timestamp
+     * @param wireLength  the packet's original length (libpcap's {@code len}, not {@code caplen})
+     * @param status      what {@link PacketDecoder#decode} returned for it
+     * @param direction   from the handle's {@link DirectionRule}
+     */
+    public void account(final long epochSecond, final int wireLength, final int status, final DecodedPacket packet,
+        final int direction) {
+        if (epochSecond != openSecond) {
+            seal();
+            openSecond = epochSecond;
+        }
+        if (status == PacketDecoder.IP) {
+            final int ipLength = packet.ipLength();
+            total.add(direction, 1, wireLength, ipLength);
+            accountFlow(epochSecond, wireLength, ipLength, packet, direction);
+        } else {
+            total.add(direction, 1, wireLength, 0);
+            (status == PacketDecoder.NON_IP ? nonIp : unparsed).add(direction, 1, wireLength, 0);
+        }
+    }
+
+    private void accountFlow(final long epochSecond, final int wireLength, final int ipLength,
+        final DecodedPacket packet, final int direction) {
+        int srcPort = packet.srcPort();
+        int dstPort = packet.dstPort();
+        final int fragment = packet.fragment();
+        if (fragment != DecodedPacket.NOT_FRAGMENT) {
+            final long key = FragmentPorts.idAndProtocol(packet.fragmentId(), packet.protocol(), packet.ipVersion());
+            if (fragment == DecodedPacket.FIRST_FRAGMENT) {
+                fragmentPorts.remember(packet.srcHi(), packet.srcLo(), packet.dstHi(), packet.dstLo(), key, srcPort,
+                    dstPort, epochSecond);
+            } else {
+                final long ports = fragmentPorts.ports(packet.srcHi(), packet.srcLo(), packet.dstHi(), packet.dstLo(),
+                    key, epochSecond);
+                if (ports >= 0) {
+                    srcPort = (int) (ports >>> 16);
+                    dstPort = (int) (ports & 0xFFFF);
+                }
+            }
+        }
+        final long meta = FlowMeta.pack(packet.ipVersion(), packet.protocol(), srcPort, dstPort, direction);
+        flows.add(packet.srcHi(), packet.srcLo(), packet.dstHi(), packet.dstLo(), meta, 1, wireLength, ipLength);
+    }
+
+    /** Seals the open second once the wall clock is {@code graceMillis} past its end: quiet links still report. */
+    public void sealIfDue(final long nowEpochMillis, final long graceMillis) {
+        if (openSecond != NO_SECOND && nowEpochMillis >= (openSecond + 1) * 1000 + graceMillis) {
+            seal();
+        }
+    }
+
+    /** Hands the open second to the sink (if it saw any packet) and starts afresh. */
+    public void seal() {
+        if (openSecond == NO_SECOND) {
+            return;
+        }
+        if (!total.isEmpty()) {
+            secondsSealed++;
+            sink.onSecond(this);
+        }
+        total.clear();
+        nonIp.clear();
+        unparsed.clear();
+        flows.clear();
+        openSecond = NO_SECOND;
+    }
+
+    /** Latest cumulative libpcap statistics of this interface's handles, reported with each second. */
+    public void captureStatistics(final long received, final long dropped) {
+        this.pcapReceived = received;
+        this.pcapDropped = dropped;
+    }
+
+    public long secondsSealed() {
+        return secondsSealed;
+    }
+
+    @Override
+    public String interfaceName() {
+        return interfaceName;
+    }
+
+    @Override
+    public String profile() {
+        return profile;
+    }
+
+    @Override
+    public long epochSecond() {
+        return openSecond;
+    }
+
+    @Override
+    public TrafficCounters total() {
+        return total;
+    }
+
+    @Override
+    public TrafficCounters nonIp() {
+        return nonIp;
+    }
+
+    @Override
+    public TrafficCounters unparsed() {
+        return unparsed;
+    }
+
+    @Override
+    public FlowTable flows() {
+        return flows;
+    }
+
+    @Override
+    public long pcapReceived() {
+        return pcapReceived;
+    }
+
+    @Override
+    public long pcapDropped() {
+        return pcapDropped;
+    }
+}

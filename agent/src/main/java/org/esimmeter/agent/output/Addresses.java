@@ -1,0 +1,44 @@
+package org.esimmeter.agent.output;
+
+import io.netty.util.NetUtil;
+import org.esimmeter.agent.decode.Bytes;
+
+/** Canonical text of the decoder's 128-bit addresses: dotted quad for IPv4, RFC 5952 for IPv6 (netty's NetUtil). */
+public final class Addresses {
+    private Addresses() {
+    }
+
+    public static String format(final int ipVersion, final long hi, final long lo) {
+        if (ipVersion == 4) {
+            return NetUtil.intToIpAddress((int) lo);
+        }
+        final byte[] bytes = new byte[16];
+        for (int i = 0; i < 8; i++) {
+            bytes[i] = (byte) (hi >>> (56 - 8 * i));
+            bytes[8 + i] = (byte) (lo >>> (56 - 8 * i));
+        }
+        return NetUtil.bytesToIpAddress(bytes);
+    }
+
+    /** "aa:bb:cc:dd:ee:ff" to 48 low bits, as {@link Bytes#mac} reads a frame. */
+    public static long parseMac(final String text) {
+        final String[] parts = text.trim().split("[:-]");
+        if (parts.length != 6) {
+            throw new IllegalArgumentException("MAC address : " + text + " (expected: six hex octets, aa:bb:cc:dd:ee:ff)");
+        }
+        long mac = 0;
+        for (final String part : parts) {
+            try {
+                final int octet = Integer.parseInt(part, 16);
+                if (part.isEmpty() || part.length() > 2 || octet < 0) {
+                    throw new NumberFormatException(part);
+                }
+                mac = (mac << 8) | octet;
+            } catch (final NumberFormatException e) {
+                throw new IllegalArgumentException(
+                    "MAC address : " + text + " (expected: six hex octets, aa:bb:cc:dd:ee:ff)", e);
+            }
+        }
+        return mac;
+    }
+}
