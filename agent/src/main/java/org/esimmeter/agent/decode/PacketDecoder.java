@@ -153,6 +153,9 @@ public final class PacketDecoder {
         int offset = 0;
         if (length >= 2 && Bytes.u8(address) == 0xFF && Bytes.u8(address + 1) == 0x03) {
             offset = 2;
+        } else if (length == 1 && Bytes.u8(address) == 0xFF) {
+            // A lone 0xFF is an HDLC address cut short, not a compressed protocol: 0x00FF is reserved for that reason.
+            return unparsed(packet, UnparsedReason.TRUNCATED_LINK);
         }
         if (offset >= length) {
             return unparsed(packet, UnparsedReason.TRUNCATED_LINK);
