@@ -1,5 +1,6 @@
 package org.esimmeter.agent;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedOutputStream;
 import java.io.File;
 import java.io.FileOutputStream;
@@ -8,6 +9,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.agent.capture.CaptureException;
 import org.esimmeter.agent.capture.LiveCapture;
@@ -20,6 +23,7 @@ import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
 import org.esimmeter.agent.meter.InterfaceMeter;
+import org.esimmeter.agent.meter.InterfaceMetrics;
 import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.agent.output.Addresses;
 import org.esimmeter.agent.output.JsonLinesSink;
@@ -110,6 +114,15 @@ public final class AgentMain {
                 } catch (final CaptureException e) {
                     throw new UsageException(e.getMessage(), e);
                 }
+                final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                new InterfaceMetrics(capture.meters()).bindTo(registry);
+                final ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(task -> {
+                    final Thread thread = new Thread(task, "summary");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+                summaries.scheduleAtFixedRate(() -> capture.meters().forEach(
+                    meter -> LOG.info(InterfaceMetrics.summary(registry, meter))), 60, 60, TimeUnit.SECONDS);
                 final CountDownLatch finished = new CountDownLatch(1);
                 final Thread stopper = new Thread(() -> {
                     capture.stop();
@@ -126,6 +139,7 @@ public final class AgentMain {
                 try {
                     capture.run();
                 } finally {
+                    summaries.shutdownNow();
                     capture.close();
                     finished.countDown();
                 }

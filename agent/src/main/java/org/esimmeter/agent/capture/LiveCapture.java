@@ -217,6 +217,15 @@ public final class LiveCapture implements AutoCloseable {
         }
     }
 
+    /** The meters, one per configured interface, in configuration order. */
+    public List<InterfaceMeter> meters() {
+        final List<InterfaceMeter> meters = new ArrayList<>(interfaces.size());
+        for (final Metered metered : interfaces) {
+            meters.add(metered.meter);
+        }
+        return meters;
+    }
+
     /** Asks {@link #run()} to finish; safe from any thread (a signal handler, a shutdown hook). */
     public void stop() {
         running = false;

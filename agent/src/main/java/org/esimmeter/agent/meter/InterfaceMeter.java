@@ -21,6 +21,10 @@ public final class InterfaceMeter implements SecondRecord {
     private final TrafficCounters total = new TrafficCounters();
     private final TrafficCounters nonIp = new TrafficCounters();
     private final TrafficCounters unparsed = new TrafficCounters();
+    private final TrafficCounters sealedTotal = new TrafficCounters();
+    private final TrafficCounters sealedNonIp = new TrafficCounters();
+    private final TrafficCounters sealedUnparsed = new TrafficCounters();
+    private final TrafficCounters sealedOverflow = new TrafficCounters();
     private long openSecond = NO_SECOND;
     private long pcapReceived;
     private long pcapDropped;
@@ -95,6 +99,11 @@ public final class InterfaceMeter implements SecondRecord {
         if (!total.isEmpty()) {
             secondsSealed++;
             sink.onSecond(this);
+            // Lifetime sums move once per second, off the per-packet path; self-metrics read them.
+            sealedTotal.add(total);
+            sealedNonIp.add(nonIp);
+            sealedUnparsed.add(unparsed);
+            sealedOverflow.add(flows.overflow());
         }
         total.clear();
         nonIp.clear();
@@ -111,6 +120,26 @@ public final class InterfaceMeter implements SecondRecord {
 
     public long secondsSealed() {
         return secondsSealed;
+    }
+
+    /**
+     * Everything sealed so far, for self-metrics. Written by the capture thread once per second; another thread
+     * may read a value one second old, never a torn one (aligned longs).
+     */
+    public TrafficCounters sealedTotal() {
+        return sealedTotal;
+    }
+
+    public TrafficCounters sealedNonIp() {
+        return sealedNonIp;
+    }
+
+    public TrafficCounters sealedUnparsed() {
+        return sealedUnparsed;
+    }
+
+    public TrafficCounters sealedOverflow() {
+        return sealedOverflow;
     }
 
     @Override
