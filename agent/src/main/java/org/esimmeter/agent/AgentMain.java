@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.esimmeter.agent.capture.CaptureException;
 import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
@@ -105,45 +106,55 @@ public final class AgentMain {
                 throw new UsageException(e.getMessage(), e);
             }
             final String target = agentConfig.output().jsonLines();
-            try (OutputStream stream = "-".equals(target) ? System.out :
-                new BufferedOutputStream(new FileOutputStream(target, true));
-                 JsonLinesSink sink = new JsonLinesSink(stream)) {
-                final LiveCapture capture;
-                try {
-                    capture = LiveCapture.open(agentConfig, sink);
-                } catch (final CaptureException e) {
-                    throw new UsageException(e.getMessage(), e);
-                }
-                final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-                new InterfaceMetrics(capture.meters()).bindTo(registry);
-                final ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(task -> {
-                    final Thread thread = new Thread(task, "summary");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-                summaries.scheduleAtFixedRate(() -> capture.meters().forEach(
-                    meter -> LOG.info(InterfaceMetrics.summary(registry, meter))), 60, 60, TimeUnit.SECONDS);
-                final CountDownLatch finished = new CountDownLatch(1);
-                final Thread stopper = new Thread(() -> {
-                    capture.stop();
+            // Counted down once the sink is closed: the shutdown hook waits for it before the JVM exits.
+            final CountDownLatch finished = new CountDownLatch(1);
+            final AtomicBoolean drained = new AtomicBoolean();
+            try {
+                try (OutputStream stream = "-".equals(target) ? System.out :
+                    new BufferedOutputStream(new FileOutputStream(target, true));
+                     JsonLinesSink sink = new JsonLinesSink(stream)) {
+                    final LiveCapture capture;
                     try {
-                        // Let the capture thread drain the ring and seal the partial second before the JVM exits.
-                        if (!finished.await(5, TimeUnit.SECONDS)) {
-                            LOG.warn("capture did not stop within 5 s; the last second may be missing");
-                        }
-                    } catch (final InterruptedException e) {
-                        Thread.currentThread().interrupt();
+                        capture = LiveCapture.open(agentConfig, sink);
+                    } catch (final CaptureException e) {
+                        throw new UsageException(e.getMessage(), e);
                     }
-                }, "shutdown");
-                Runtime.getRuntime().addShutdownHook(stopper);
-                try {
-                    capture.run();
-                } finally {
-                    summaries.shutdownNow();
-                    capture.close();
-                    finished.countDown();
+                    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                    new InterfaceMetrics(capture.meters()).bindTo(registry);
+                    final ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(task -> {
+                        final Thread thread = new Thread(task, "summary");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+                    summaries.scheduleAtFixedRate(() -> capture.meters().forEach(
+                        meter -> LOG.info(InterfaceMetrics.summary(registry, meter))), 60, 60, TimeUnit.SECONDS);
+                    final Thread stopper = new Thread(() -> {
+                        capture.stop();
+                        try {
+                            // Let the capture thread drain the ring and seal the partial second before exiting.
+                            if (!finished.await(5, TimeUnit.SECONDS)) {
+                                LOG.warn("capture did not stop within 5 s; the last second may be missing");
+                            } else if (drained.get()) {
+                                // SIGTERM is how a service manager stops us: after a clean drain that is success,
+                                // not the JVM's 128+signal status (systemd would report the unit as failed).
+                                Runtime.getRuntime().halt(0);
+                            }
+                        } catch (final InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }, "shutdown");
+                    Runtime.getRuntime().addShutdownHook(stopper);
+                    try {
+                        capture.run();
+                    } finally {
+                        summaries.shutdownNow();
+                        capture.close();
+                    }
+                    LOG.info("capture stopped");
                 }
-                LOG.info("capture stopped");
+                drained.set(true);
+            } finally {
+                finished.countDown();
             }
             return 0;
         }

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * handles are not thread-safe, so open, read, statistics and close all happen on that thread.
  * <p>
  * How a handle learns direction depends on its link type: cooked captures say it per packet; Ethernet frames
- * sent from our own MAC are upload; links with neither (raw-IP modems, TUN, PPP) get two handles whose kernel
- * filters pass only {@code outbound} or only {@code inbound} packets.
+ * sent from our own MAC are upload; links with neither (raw-IP modems, TUN, PPP) get two handles that libpcap
+ * restricts to outgoing or to incoming packets by the kernel's packet type ({@code pcap_setdirection}).
  */
 public final class LiveCapture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LiveCapture.class);
@@ -106,12 +106,15 @@ public final class LiveCapture implements AutoCloseable {
             metered.readers.add(reader(first, iface.name(), filter, linkType, meter,
                 DirectionRule.ownMac(macOf(device))));
         } else {
-            // No direction in the frames: let the kernel split them, so each handle sees one direction only.
-            metered.readers.add(reader(first, iface.name(), combine(filter, "outbound"), linkType, meter,
-                DirectionRule.fixed(Direction.UP)));
+            // No direction in the frames: two handles, each keeping one direction by the kernel's packet type.
+            // pcap_setdirection, not the BPF `outbound`/`inbound`: after pcap_setfilter, libpcap (1.10 on Linux)
+            // filters the ring's first block in userland, where those primitives match nothing, so the first
+            // packet after start was lost in each direction (seen on a TUN against its kernel counters).
+            metered.readers.add(directed(reader(first, iface.name(), filter, linkType, meter,
+                DirectionRule.fixed(Direction.UP)), PcapHandle.PcapDirection.OUT));
             final PcapHandle second = openHandle(settings, iface.name());
-            metered.readers.add(reader(second, iface.name(), combine(filter, "inbound"), linkType, meter,
-                DirectionRule.fixed(Direction.DOWN)));
+            metered.readers.add(directed(reader(second, iface.name(), filter, linkType, meter,
+                DirectionRule.fixed(Direction.DOWN)), PcapHandle.PcapDirection.IN));
         }
         LOG.info("capturing on {} ({}, profile {}, direction by {}{})", iface.name(), LinkType.name(linkType),
             iface.profile(), metered.readers.get(0).directionRule(), filter.isEmpty() ? "" : ", filter '" + filter + "'");
@@ -157,6 +160,18 @@ public final class LiveCapture implements AutoCloseable {
         } catch (final Exception e) {
             handle.close();
             throw new CaptureException(name + " : filter '" + filter + "' : " + oneLine(e), e);
+        }
+    }
+
+    private static PcapReader directed(final PcapReader reader, final PcapHandle.PcapDirection direction)
+        throws CaptureException {
+        try {
+            reader.handle().setDirection(direction);
+            return reader;
+        } catch (final Exception e) {
+            reader.handle().close();
+            throw new CaptureException(reader.meter().interfaceName() + " : cannot capture direction " + direction +
+                " only: " + oneLine(e), e);
         }
     }
 
