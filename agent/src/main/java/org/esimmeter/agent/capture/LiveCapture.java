@@ -186,7 +186,9 @@ public final class LiveCapture implements AutoCloseable {
             final long nowMillis = System.currentTimeMillis();
             if (nowMillis >= nextStatisticsMillis) {
                 readStatistics();
-                nextStatisticsMillis = nowMillis + STATISTICS_INTERVAL_MILLIS;
+                // On each wall-clock second boundary: a second is sealed sealGraceMillis later, so it reports
+                // statistics read after it ended rather than up to a second before.
+                nextStatisticsMillis = (nowMillis / STATISTICS_INTERVAL_MILLIS + 1) * STATISTICS_INTERVAL_MILLIS;
             }
             for (int i = 0; i < interfaces.size(); i++) {
                 interfaces.get(i).meter.sealIfDue(nowMillis, settings.sealGraceMillis());
