@@ -302,7 +302,8 @@ class ReplayCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"zz", "02:00:00:00:00", "02:00:00:00:00:01:03", "02:00:00:00:00:1ff", "", "-1:0:0:0:0:0"})
+    @ValueSource(strings = {"zz", "02:00:00:00:00", "02:00:00:00:00:01:03", "02:00:00:00:00:1ff", "", "-1:0:0:0:0:0",
+        "02:00:00:00:00:+1", "02::00:00:00:01"})
     void shouldRejectAMalformedRouterMac(final String mac) throws IOException {
         final Path file = sixFrames(new PcapWriter(1)).write(dir.resolve("six.pcap"));
         final AgentRun run = AgentRun.execute("replay", "--json", "--router-mac", mac, file.toString());
