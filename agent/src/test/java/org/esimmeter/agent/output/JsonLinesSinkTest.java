@@ -1,18 +1,18 @@
 package org.esimmeter.agent.output;
 
-import static org.esimmeter.agent.meter.TestFrames.ETHERTYPE_ARP;
-import static org.esimmeter.agent.meter.TestFrames.ETHERTYPE_IPV4;
-import static org.esimmeter.agent.meter.TestFrames.ETHERTYPE_IPV6;
-import static org.esimmeter.agent.meter.TestFrames.TCP;
-import static org.esimmeter.agent.meter.TestFrames.UDP;
-import static org.esimmeter.agent.meter.TestFrames.bytes;
-import static org.esimmeter.agent.meter.TestFrames.ethernet;
-import static org.esimmeter.agent.meter.TestFrames.ethernetPadded;
-import static org.esimmeter.agent.meter.TestFrames.ipv4;
-import static org.esimmeter.agent.meter.TestFrames.ipv6;
-import static org.esimmeter.agent.meter.TestFrames.tcp;
-import static org.esimmeter.agent.meter.TestFrames.truncate;
-import static org.esimmeter.agent.meter.TestFrames.udp;
+import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_ARP;
+import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV4;
+import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV6;
+import static org.esimmeter.agent.meter.CraftedFrames.TCP;
+import static org.esimmeter.agent.meter.CraftedFrames.UDP;
+import static org.esimmeter.agent.meter.CraftedFrames.bytes;
+import static org.esimmeter.agent.meter.CraftedFrames.ethernet;
+import static org.esimmeter.agent.meter.CraftedFrames.ethernetPadded;
+import static org.esimmeter.agent.meter.CraftedFrames.ipv4;
+import static org.esimmeter.agent.meter.CraftedFrames.ipv6;
+import static org.esimmeter.agent.meter.CraftedFrames.tcp;
+import static org.esimmeter.agent.meter.CraftedFrames.truncate;
+import static org.esimmeter.agent.meter.CraftedFrames.udp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
  * Crafted frames as bytes, built field by field from the RFCs so that tests know every length in advance.
  * Checksums are left zero: neither libpcap nor the decoder looks at them.
  */
-public final class TestFrames {
+public final class CraftedFrames {
     public static final int ETHERTYPE_IPV4 = 0x0800;
     public static final int ETHERTYPE_IPV6 = 0x86DD;
     public static final int ETHERTYPE_ARP = 0x0806;
@@ -22,7 +22,7 @@ public final class TestFrames {
     public static final int PACKET_HOST = 0;
     public static final int PACKET_OUTGOING = 4;
 
-    private TestFrames() {
+    private CraftedFrames() {
     }
 
     public static byte[] ethernet(final long dstMac, final long srcMac, final int etherType, final byte[] payload) {
