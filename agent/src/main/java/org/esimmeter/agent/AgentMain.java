@@ -36,6 +36,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 /** Wiring only: command line → configuration → capture, meter and sink → threads. */
 @Command(name = "esim-meter-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
@@ -49,13 +50,23 @@ public final class AgentMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentMain.class);
 
+    // The streams execute() was given: commands print here, never to System.out/err, so callers (and tests running
+    // the agent in-process) see everything a command says.
+    private final PrintStream out;
+    private final PrintStream err;
+
+    private AgentMain(final PrintStream out, final PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
     public static void main(final String[] args) {
         System.exit(execute(System.out, System.err, args));
     }
 
     /** Runs a command line and returns the exit status; errors are one line on {@code err}. */
     public static int execute(final PrintStream out, final PrintStream err, final String... args) {
-        final CommandLine commandLine = new CommandLine(new AgentMain());
+        final CommandLine commandLine = new CommandLine(new AgentMain(out, err));
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((e, line, parseResult) -> {
@@ -93,6 +104,9 @@ public final class AgentMain {
     @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Capture live on the configured interfaces and emit one JSON line per interface and second.")
     static final class Run implements Callable<Integer> {
+        @ParentCommand
+        AgentMain parent;
+
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent configuration (YAML)")
         Path config;
 
@@ -110,7 +124,7 @@ public final class AgentMain {
             final CountDownLatch finished = new CountDownLatch(1);
             final AtomicBoolean drained = new AtomicBoolean();
             try {
-                try (OutputStream stream = "-".equals(target) ? System.out :
+                try (OutputStream stream = "-".equals(target) ? parent.out :
                     new BufferedOutputStream(new FileOutputStream(target, true));
                      JsonLinesSink sink = new JsonLinesSink(stream)) {
                     final LiveCapture capture;
@@ -163,6 +177,9 @@ public final class AgentMain {
     @Command(name = "replay", mixinStandardHelpOptions = true,
         description = "Meter a pcap or pcapng file through the live hot loop and print the totals.")
     static final class Replay implements Callable<Integer> {
+        @ParentCommand
+        AgentMain parent;
+
         @Option(names = "--json", description = "print one JSON object (flows, seconds, totals) instead of a summary")
         boolean json;
 
@@ -202,13 +219,13 @@ public final class AgentMain {
                 new FlowTable(4096, 1 << 20), new FragmentPorts(4096), totals);
             final String warning = replay.run(handle, meter, rule);
             if (warning != null) {
-                System.err.println("esim-meter-agent: warning: " + file + " : libpcap stopped early: " + warning +
+                parent.err.println("esim-meter-agent: warning: " + file + " : libpcap stopped early: " + warning +
                     " (totals cover the packets before that point)");
             }
             if (json) {
-                ReplayReport.write(System.out, replay.linkType(), totals, warning);
+                ReplayReport.write(parent.out, replay.linkType(), totals, warning);
             } else {
-                ReplayReport.summary(System.out, file, replay.linkType(), totals);
+                ReplayReport.summary(parent.out, file, replay.linkType(), totals);
             }
             return 0;
         }

@@ -28,17 +28,18 @@ public final class Addresses {
         }
         long mac = 0;
         for (final String part : parts) {
-            try {
-                final int octet = Integer.parseInt(part, 16);
-                if (part.isEmpty() || part.length() > 2 || octet < 0) {
-                    throw new NumberFormatException(part);
-                }
-                mac = (mac << 8) | octet;
-            } catch (final NumberFormatException e) {
+            // Hex digits only: Integer.parseInt alone would also take a sign ("+1", "-1").
+            if (part.isEmpty() || part.length() > 2 || !isHex(part.charAt(0)) ||
+                !isHex(part.charAt(part.length() - 1))) {
                 throw new IllegalArgumentException(
-                    "MAC address : " + text + " (expected: six hex octets, aa:bb:cc:dd:ee:ff)", e);
+                    "MAC address : " + text + " (expected: six hex octets, aa:bb:cc:dd:ee:ff)");
             }
+            mac = (mac << 8) | Integer.parseInt(part, 16);
         }
         return mac;
+    }
+
+    private static boolean isHex(final char c) {
+        return Character.digit(c, 16) >= 0 && c < 128;
     }
 }
