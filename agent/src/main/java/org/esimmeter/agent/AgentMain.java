@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedOutputStream;
 import java.io.File;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -123,10 +124,15 @@ public final class AgentMain {
             // Counted down once the sink is closed: the shutdown hook waits for it before the JVM exits.
             final CountDownLatch finished = new CountDownLatch(1);
             final AtomicBoolean drained = new AtomicBoolean();
+            final OutputStream stream;
             try {
-                try (OutputStream stream = "-".equals(target) ? parent.out :
-                    new BufferedOutputStream(new FileOutputStream(target, true));
-                     JsonLinesSink sink = new JsonLinesSink(stream)) {
+                stream = "-".equals(target) ? parent.out : new BufferedOutputStream(new FileOutputStream(target, true));
+            } catch (final IOException e) {
+                throw new UsageException("output.jsonLines : cannot open " + target + ": " + e.getMessage(), e);
+            }
+            try {
+                // The sink never closes the stream it writes to: stdout stays open for whoever called us.
+                try (JsonLinesSink sink = new JsonLinesSink(stream)) {
                     final LiveCapture capture;
                     try {
                         capture = LiveCapture.open(agentConfig, sink);
@@ -168,6 +174,9 @@ public final class AgentMain {
                 }
                 drained.set(true);
             } finally {
+                if (stream != parent.out) {
+                    stream.close();
+                }
                 finished.countDown();
             }
             return 0;
