@@ -94,31 +94,38 @@ public final class LiveCapture implements AutoCloseable {
         final String filter = combine(settings.filter(), iface.filter());
 
         final PcapHandle first = openHandle(settings, iface.name());
-        final int linkType = first.getDlt().value();
-        if (!LinkType.isSupported(linkType)) {
-            first.close();
-            throw new CaptureException(iface.name() + " : link type " + LinkType.name(linkType) +
-                " is not supported (expected: Ethernet, raw IP, PPP, Linux cooked or BSD loopback)");
+        try {
+            final int linkType = first.getDlt().value();
+            if (!LinkType.isSupported(linkType)) {
+                throw new CaptureException(iface.name() + " : link type " + LinkType.name(linkType) +
+                    " is not supported (expected: Ethernet, raw IP, PPP, Linux cooked or BSD loopback)");
+            }
+            final long ownMac = macOf(device);
+            if (LinkType.carriesDirection(linkType)) {
+                metered.readers.add(reader(first, iface.name(), filter, linkType, meter,
+                    DirectionRule.fromLinkHeader()));
+            } else if (LinkType.carriesSourceMac(linkType) && ownMac != -1) {
+                metered.readers.add(reader(first, iface.name(), filter, linkType, meter, DirectionRule.ownMac(ownMac)));
+            } else {
+                // No direction in the frames: two handles, each keeping one direction by the kernel's packet type.
+                // pcap_setdirection, not the BPF `outbound`/`inbound`: after pcap_setfilter, libpcap (1.10 on
+                // Linux) filters the ring's first block in userland, where those primitives match nothing, so the
+                // first packet after start was lost in each direction (seen on a TUN against its kernel counters).
+                metered.readers.add(directed(reader(first, iface.name(), filter, linkType, meter,
+                    DirectionRule.fixed(Direction.UP)), PcapHandle.PcapDirection.OUT));
+                final PcapHandle second = openHandle(settings, iface.name());
+                metered.readers.add(directed(reader(second, iface.name(), filter, linkType, meter,
+                    DirectionRule.fixed(Direction.DOWN)), PcapHandle.PcapDirection.IN));
+            }
+            LOG.info("capturing on {} ({}, profile {}, direction by {}{})", iface.name(), LinkType.name(linkType),
+                iface.profile(), metered.readers.get(0).directionRule(),
+                filter.isEmpty() ? "" : ", filter '" + filter + "'");
+            return metered;
+        } catch (final CaptureException | RuntimeException e) {
+            closeIfOpen(first);
+            metered.readers.forEach(reader -> closeIfOpen(reader.handle()));
+            throw e;
         }
-        if (LinkType.carriesDirection(linkType)) {
-            metered.readers.add(reader(first, iface.name(), filter, linkType, meter, DirectionRule.fromLinkHeader()));
-        } else if (LinkType.carriesSourceMac(linkType) && macOf(device) != -1) {
-            metered.readers.add(reader(first, iface.name(), filter, linkType, meter,
-                DirectionRule.ownMac(macOf(device))));
-        } else {
-            // No direction in the frames: two handles, each keeping one direction by the kernel's packet type.
-            // pcap_setdirection, not the BPF `outbound`/`inbound`: after pcap_setfilter, libpcap (1.10 on Linux)
-            // filters the ring's first block in userland, where those primitives match nothing, so the first
-            // packet after start was lost in each direction (seen on a TUN against its kernel counters).
-            metered.readers.add(directed(reader(first, iface.name(), filter, linkType, meter,
-                DirectionRule.fixed(Direction.UP)), PcapHandle.PcapDirection.OUT));
-            final PcapHandle second = openHandle(settings, iface.name());
-            metered.readers.add(directed(reader(second, iface.name(), filter, linkType, meter,
-                DirectionRule.fixed(Direction.DOWN)), PcapHandle.PcapDirection.IN));
-        }
-        LOG.info("capturing on {} ({}, profile {}, direction by {}{})", iface.name(), LinkType.name(linkType),
-            iface.profile(), metered.readers.get(0).directionRule(), filter.isEmpty() ? "" : ", filter '" + filter + "'");
-        return metered;
     }
 
     private static PcapNetworkInterface device(final String name) throws CaptureException {
@@ -253,6 +260,13 @@ public final class LiveCapture implements AutoCloseable {
     public void close() {
         for (final PcapReader reader : readers) {
             reader.handle().close();
+        }
+    }
+
+    /** pcap4j warns on a second close; reader() and directed() may already have closed a handle they failed on. */
+    private static void closeIfOpen(final PcapHandle handle) {
+        if (handle.isOpen()) {
+            handle.close();
         }
     }
 
