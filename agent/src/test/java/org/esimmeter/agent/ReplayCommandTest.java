@@ -1,18 +1,18 @@
 package org.esimmeter.agent;
 
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_ARP;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV4;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV6;
-import static org.esimmeter.agent.meter.CraftedFrames.TCP;
-import static org.esimmeter.agent.meter.CraftedFrames.UDP;
-import static org.esimmeter.agent.meter.CraftedFrames.bytes;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernet;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernetPadded;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv4;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv6;
-import static org.esimmeter.agent.meter.CraftedFrames.tcp;
-import static org.esimmeter.agent.meter.CraftedFrames.truncate;
-import static org.esimmeter.agent.meter.CraftedFrames.udp;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_ARP;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV4;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV6;
+import static org.esimmeter.agent.frames.Frames.TCP;
+import static org.esimmeter.agent.frames.Frames.UDP;
+import static org.esimmeter.agent.frames.Frames.ethernet;
+import static org.esimmeter.agent.frames.Frames.ethernetPadded;
+import static org.esimmeter.agent.frames.Frames.ipv4;
+import static org.esimmeter.agent.frames.Frames.ipv6;
+import static org.esimmeter.agent.frames.Frames.tcp;
+import static org.esimmeter.agent.frames.Frames.truncate;
+import static org.esimmeter.agent.frames.Frames.udp;
+import static org.esimmeter.agent.frames.Frames.zeros;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,18 +102,18 @@ class ReplayCommandTest {
      */
     private static PcapWriter sixFrames(final PcapWriter pcap) {
         final byte[] reply = ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
-            ipv4(UDP, "8.8.8.8", "10.0.0.2", udp(53, 5000, 60)));
+            ipv4(UDP, "8.8.8.8", "10.0.0.2").payload(udp(53, 5000, 60)).build());
         return pcap
             .record(T, 100_000, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(5000, 53, 20))))                          // 62 / 48
+                ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 20)).build()))                   // 62 / 48
             .record(T, 900_000, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV6,
-                ipv6(TCP, "2001:db8::1", "2001:db8:0:0:1::2", tcp(443, 40000, 100))))          // 174 / 160
-            .record(T + 1, 0, ethernetPadded(ROUTER_MAC, PEER_MAC, ETHERTYPE_ARP, bytes(28)))  // 60 non-IP
-            .record(T + 1, 500_000, truncate(reply, 40), reply.length)                         // 102 / 88
+                ipv6(TCP, "2001:db8::1", "2001:db8:0:0:1::2").payload(tcp(443, 40000, 100)).build()))   // 174 / 160
+            .record(T + 1, 0, ethernetPadded(ROUTER_MAC, PEER_MAC, ETHERTYPE_ARP, zeros(28)))           // 60 non-IP
+            .record(T + 1, 500_000, truncate(reply, 40), reply.length)                                  // 102 / 88
             .record(T + 3, 0, truncate(ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(5000, 53, 0))), 20))                      // 20 unparsed
+                ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 0)).build()), 20))               // 20 unparsed
             .record(T + 3, 200_000, ethernetPadded(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(5000, 53, 4))));                          // 60 / 32
+                ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 4)).build()));                   // 60 / 32
     }
 
     private static final String SIX_FRAMES_REPORT = """
@@ -214,7 +214,7 @@ class ReplayCommandTest {
     void shouldWarnAndKeepTotalsWhenTheLastRecordIsCut() throws IOException {
         // One whole record, then the header of a second that promises 100 bytes of which 30 follow.
         final byte[] frame = ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-            ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(5000, 53, 20)));
+            ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 20)).build());
         final ByteBuffer cut = ByteBuffer.allocate(16 + 30).order(ByteOrder.LITTLE_ENDIAN);
         cut.putInt((int) T).putInt(0).putInt(100).putInt(100);
         final Path file = new PcapWriter(1).record(T, 0, frame).raw(cut.array()).write(dir.resolve("cut.pcap"));
@@ -237,7 +237,7 @@ class ReplayCommandTest {
     @Test
     void shouldWarnWhenARecordHeaderIsCut() throws IOException {
         final byte[] frame = ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-            ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(5000, 53, 20)));
+            ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 20)).build());
         final Path file = new PcapWriter(1).record(T, 0, frame).raw(new byte[8]).write(dir.resolve("half.pcap"));
 
         final AgentRun run = AgentRun.execute("replay", "--json", file.toString());
@@ -285,7 +285,7 @@ class ReplayCommandTest {
     @Test
     void shouldRefuseALinkTypeItCannotDecode() throws IOException {
         // LINKTYPE_USER0: nothing says where an IP header would start.
-        final Path file = new PcapWriter(147).record(T, 0, bytes(64)).write(dir.resolve("user0.pcap"));
+        final Path file = new PcapWriter(147).record(T, 0, zeros(64)).write(dir.resolve("user0.pcap"));
         final AgentRun run = AgentRun.execute("replay", "--json", file.toString());
         assertUsageError(run, file.toString());
         assertTrue(run.err().contains("not supported"), run::toString);

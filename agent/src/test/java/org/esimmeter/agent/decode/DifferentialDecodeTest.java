@@ -1,5 +1,6 @@
 package org.esimmeter.agent.decode;
 
+import org.esimmeter.agent.frames.NativeFrames;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.pcap4j.core.NotOpenException;
@@ -112,7 +113,7 @@ class DifferentialDecodeTest {
         final String name = file.getFileName().toString();
         final Expectation expected = EXPECTED.get(name);
         final Tally tally = new Tally();
-        final DirectFrame frame = new DirectFrame(262_144);
+        final NativeFrames frame = NativeFrames.slot(262_144);
         final PacketDecoder decoder = new PacketDecoder();
         final DecodedPacket ours = new DecodedPacket();
 
@@ -133,7 +134,7 @@ class DifferentialDecodeTest {
                 }
                 tally.packets++;
                 frame.put(raw, 0xA5);
-                final int status = decoder.decode(linkType, frame.address(), raw.length, ours);
+                final int status = decoder.decode(linkType, frame.address(0), raw.length, ours);
                 comparePacket(tally, linkType, raw, status, ours);
             }
         } finally {

@@ -1,29 +1,30 @@
 package org.esimmeter.agent.decode;
 
+import org.esimmeter.agent.frames.NativeFrames;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import static org.esimmeter.agent.decode.Frames.cat;
-import static org.esimmeter.agent.decode.Frames.ethernet;
-import static org.esimmeter.agent.decode.Frames.extension;
-import static org.esimmeter.agent.decode.Frames.fragment;
-import static org.esimmeter.agent.decode.Frames.hex;
-import static org.esimmeter.agent.decode.Frames.ipv4;
-import static org.esimmeter.agent.decode.Frames.ipv6;
-import static org.esimmeter.agent.decode.Frames.pppoeSession;
-import static org.esimmeter.agent.decode.Frames.sll;
-import static org.esimmeter.agent.decode.Frames.sll2;
-import static org.esimmeter.agent.decode.Frames.tcp;
-import static org.esimmeter.agent.decode.Frames.u32;
-import static org.esimmeter.agent.decode.Frames.u32le;
-import static org.esimmeter.agent.decode.Frames.udp;
-import static org.esimmeter.agent.decode.Frames.vlanTag;
-import static org.esimmeter.agent.decode.Frames.zeros;
 import static org.esimmeter.agent.decode.PacketDecoderTest.ipv4Tcp;
 import static org.esimmeter.agent.decode.PacketDecoderTest.ipv6Udp;
+import static org.esimmeter.agent.frames.Frames.cat;
+import static org.esimmeter.agent.frames.Frames.ethernet;
+import static org.esimmeter.agent.frames.Frames.extension;
+import static org.esimmeter.agent.frames.Frames.fragment;
+import static org.esimmeter.agent.frames.Frames.hex;
+import static org.esimmeter.agent.frames.Frames.ipv4;
+import static org.esimmeter.agent.frames.Frames.ipv6;
+import static org.esimmeter.agent.frames.Frames.pppoeSession;
+import static org.esimmeter.agent.frames.Frames.sll;
+import static org.esimmeter.agent.frames.Frames.sll2;
+import static org.esimmeter.agent.frames.Frames.tcp;
+import static org.esimmeter.agent.frames.Frames.u32;
+import static org.esimmeter.agent.frames.Frames.u32le;
+import static org.esimmeter.agent.frames.Frames.udp;
+import static org.esimmeter.agent.frames.Frames.vlanTag;
+import static org.esimmeter.agent.frames.Frames.zeros;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -43,7 +44,7 @@ class PacketDecoderFuzzTest {
         0x1E, 0x21, 0x29, 0x2B, 0x2C, 0x2F, 0x33, 0x3A, 0x3B, 0x3C, 0x40, 0x45, 0x46, 0x4F, 0x57, 0x60, 0x64, 0x7F,
         0x80, 0x81, 0x86, 0x87, 0x88, 0x8B, 0x8C, 0x91, 0xA8, 0xC0, 0xDD, 0xFE, 0xFF};
 
-    private final DirectFrame frame = new DirectFrame(1024);
+    private final NativeFrames frame = NativeFrames.slot(1024);
     private final PacketDecoder decoder = new PacketDecoder();
     private final DecodedPacket packet = new DecodedPacket();
 
@@ -158,7 +159,7 @@ class PacketDecoderFuzzTest {
 
     private Outcome decode(final int linkType, final byte[] bytes, final int captured, final int filler) {
         frame.put(bytes, captured, filler);
-        final int status = decoder.decode(linkType, frame.address(), captured, packet);
+        final int status = decoder.decode(linkType, frame.address(0), captured, packet);
         return Outcome.of(status, packet);
     }
 

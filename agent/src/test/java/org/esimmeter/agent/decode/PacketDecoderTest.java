@@ -1,5 +1,6 @@
 package org.esimmeter.agent.decode;
 
+import org.esimmeter.agent.frames.NativeFrames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -8,23 +9,23 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.stream.Stream;
 
-import static org.esimmeter.agent.decode.Frames.cat;
-import static org.esimmeter.agent.decode.Frames.ethernet;
-import static org.esimmeter.agent.decode.Frames.extension;
-import static org.esimmeter.agent.decode.Frames.filled;
-import static org.esimmeter.agent.decode.Frames.fragment;
-import static org.esimmeter.agent.decode.Frames.hex;
-import static org.esimmeter.agent.decode.Frames.ipv4;
-import static org.esimmeter.agent.decode.Frames.ipv6;
-import static org.esimmeter.agent.decode.Frames.pppoeSession;
-import static org.esimmeter.agent.decode.Frames.sll;
-import static org.esimmeter.agent.decode.Frames.sll2;
-import static org.esimmeter.agent.decode.Frames.tcp;
-import static org.esimmeter.agent.decode.Frames.u32;
-import static org.esimmeter.agent.decode.Frames.u32le;
-import static org.esimmeter.agent.decode.Frames.udp;
-import static org.esimmeter.agent.decode.Frames.vlanTag;
-import static org.esimmeter.agent.decode.Frames.zeros;
+import static org.esimmeter.agent.frames.Frames.cat;
+import static org.esimmeter.agent.frames.Frames.ethernet;
+import static org.esimmeter.agent.frames.Frames.extension;
+import static org.esimmeter.agent.frames.Frames.filled;
+import static org.esimmeter.agent.frames.Frames.fragment;
+import static org.esimmeter.agent.frames.Frames.hex;
+import static org.esimmeter.agent.frames.Frames.ipv4;
+import static org.esimmeter.agent.frames.Frames.ipv6;
+import static org.esimmeter.agent.frames.Frames.pppoeSession;
+import static org.esimmeter.agent.frames.Frames.sll;
+import static org.esimmeter.agent.frames.Frames.sll2;
+import static org.esimmeter.agent.frames.Frames.tcp;
+import static org.esimmeter.agent.frames.Frames.u32;
+import static org.esimmeter.agent.frames.Frames.u32le;
+import static org.esimmeter.agent.frames.Frames.udp;
+import static org.esimmeter.agent.frames.Frames.vlanTag;
+import static org.esimmeter.agent.frames.Frames.zeros;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -57,14 +58,14 @@ class PacketDecoderTest {
         return ipv6(17, "2001:db8::1", "2001:db8:85a3::8a2e:370:7334").payload(udp(5353, 53, zeros(4))).build();
     }
 
-    private final DirectFrame frame = new DirectFrame(4096);
+    private final NativeFrames frame = NativeFrames.slot(4096);
     private final PacketDecoder decoder = new PacketDecoder();
     private final DecodedPacket packet = new DecodedPacket();
 
     /** Places the frame in direct memory followed by bytes that would look like ports if they were read. */
     private int decode(final int linkType, final byte[] bytes) {
         frame.put(bytes, 0xA5);
-        return decoder.decode(linkType, frame.address(), bytes.length, packet);
+        return decoder.decode(linkType, frame.address(0), bytes.length, packet);
     }
 
     private void assertIpv4Tcp(final int status, final int networkOffset) {
@@ -672,7 +673,7 @@ class PacketDecoderTest {
             for (final int filler : new int[] {0x00, 0xFF}) {
                 // The bytes after the prefix are set to all zeros and to all ones: the answer must not change.
                 frame.put(bytes, prefix, filler);
-                final int status = decoder.decode(layout.linkType(), frame.address(), prefix, packet);
+                final int status = decoder.decode(layout.linkType(), frame.address(0), prefix, packet);
                 final String at = layout.name() + ", prefix " + prefix + " of " + bytes.length + ", filler " + filler;
                 if (prefix < layout.networkOffset()) {
                     assertEquals(PacketDecoder.UNPARSED, status, at);

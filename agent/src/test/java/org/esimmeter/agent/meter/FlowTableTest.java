@@ -1,25 +1,25 @@
 package org.esimmeter.agent.meter;
 
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_ARP;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV4;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV6;
-import static org.esimmeter.agent.meter.CraftedFrames.IPV6_FRAGMENT_HEADER;
-import static org.esimmeter.agent.meter.CraftedFrames.PACKET_HOST;
-import static org.esimmeter.agent.meter.CraftedFrames.PACKET_OUTGOING;
-import static org.esimmeter.agent.meter.CraftedFrames.TCP;
-import static org.esimmeter.agent.meter.CraftedFrames.UDP;
-import static org.esimmeter.agent.meter.CraftedFrames.bytes;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernet;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernetPadded;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv4;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv6;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv6Fragment;
-import static org.esimmeter.agent.meter.CraftedFrames.ppp;
-import static org.esimmeter.agent.meter.CraftedFrames.sll;
-import static org.esimmeter.agent.meter.CraftedFrames.sll2;
-import static org.esimmeter.agent.meter.CraftedFrames.tcp;
-import static org.esimmeter.agent.meter.CraftedFrames.truncate;
-import static org.esimmeter.agent.meter.CraftedFrames.udp;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_ARP;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV4;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV6;
+import static org.esimmeter.agent.frames.Frames.IPV6_FRAGMENT_HEADER;
+import static org.esimmeter.agent.frames.Frames.PACKET_HOST;
+import static org.esimmeter.agent.frames.Frames.PACKET_OUTGOING;
+import static org.esimmeter.agent.frames.Frames.TCP;
+import static org.esimmeter.agent.frames.Frames.UDP;
+import static org.esimmeter.agent.frames.Frames.ethernet;
+import static org.esimmeter.agent.frames.Frames.ethernetPadded;
+import static org.esimmeter.agent.frames.Frames.fragment;
+import static org.esimmeter.agent.frames.Frames.ipv4;
+import static org.esimmeter.agent.frames.Frames.ipv6;
+import static org.esimmeter.agent.frames.Frames.ppp;
+import static org.esimmeter.agent.frames.Frames.sll;
+import static org.esimmeter.agent.frames.Frames.sll2;
+import static org.esimmeter.agent.frames.Frames.tcp;
+import static org.esimmeter.agent.frames.Frames.truncate;
+import static org.esimmeter.agent.frames.Frames.udp;
+import static org.esimmeter.agent.frames.Frames.zeros;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,6 +37,7 @@ import org.esimmeter.agent.decode.DecodedPacket;
 import org.esimmeter.agent.decode.Direction;
 import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.decode.PacketDecoder;
+import org.esimmeter.agent.frames.NativeFrames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -364,30 +365,32 @@ class FlowTableTest {
             final int port = 1024 + f;
             switch (f % 8) {
                 case 0 -> builder.add(LinkType.EN10MB, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                    ipv4(TCP, client, "93.184.216.34", tcp(port, 443, 1200))));
+                    ipv4(TCP, client, "93.184.216.34").payload(tcp(port, 443, 1200)).build()));
                 case 1 -> builder.add(LinkType.EN10MB, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV6,
-                    ipv6(UDP, "2001:db8:ffff::1", client6, udp(443, port, 1200))));
-                case 2 -> builder.add(LinkType.RAW_FILE, ipv4(UDP, client, "8.8.8.8", udp(port, 53, 40)), 68);
+                    ipv6(UDP, "2001:db8:ffff::1", client6).payload(udp(443, port, 1200)).build()));
+                case 2 -> builder.add(LinkType.RAW_FILE,
+                    ipv4(UDP, client, "8.8.8.8").payload(udp(port, 53, 40)).build(), 68);
                 case 3 -> builder.add(LinkType.LINUX_SLL, sll(f % 16 == 3 ? PACKET_OUTGOING : PACKET_HOST,
-                    ETHERTYPE_IPV4, ipv4(TCP, "1.1.1.1", client, tcp(443, port, 0))));
+                    ETHERTYPE_IPV4, ipv4(TCP, "1.1.1.1", client).payload(tcp(443, port, 0)).build()));
                 case 4 -> builder.add(LinkType.LINUX_SLL2, sll2(ETHERTYPE_IPV6, 4, PACKET_OUTGOING,
-                    ipv6(TCP, client6, "2001:db8:ffff::2", tcp(port, 80, 64))));
-                case 5 -> builder.add(LinkType.PPP, ppp(0x0021, ipv4(1, client, "9.9.9.9", bytes(56))));
+                    ipv6(TCP, client6, "2001:db8:ffff::2").payload(tcp(port, 80, 64)).build()));
+                case 5 -> builder.add(LinkType.PPP, ppp(0x0021, ipv4(1, client, "9.9.9.9").payload(zeros(56)).build()));
                 case 6 -> {
                     // A datagram in two IPv4 fragments, and another in two IPv6 fragments.
                     builder.add(LinkType.EN10MB, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                        ipv4(UDP, client, "9.9.9.9", f, 0x2000, udp(port, 4500, 1472))));
+                        ipv4(UDP, client, "9.9.9.9").id(f).flagsAndOffset(0x2000).payload(udp(port, 4500, 1472))
+                            .build()));
                     builder.add(LinkType.EN10MB, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                        ipv4(UDP, client, "9.9.9.9", f, 185, bytes(300))));
-                    builder.add(LinkType.RAW_FILE, ipv6(IPV6_FRAGMENT_HEADER, client6, "2001:db8:ffff::3",
-                        ipv6Fragment(UDP, 0, true, f, udp(port, 4500, 1000))));
-                    builder.add(LinkType.RAW_FILE, ipv6(IPV6_FRAGMENT_HEADER, client6, "2001:db8:ffff::3",
-                        ipv6Fragment(UDP, 126, false, f, bytes(200))));
+                        ipv4(UDP, client, "9.9.9.9").id(f).flagsAndOffset(185).payload(zeros(300)).build()));
+                    builder.add(LinkType.RAW_FILE, ipv6(IPV6_FRAGMENT_HEADER, client6, "2001:db8:ffff::3")
+                        .payload(fragment(UDP, 0, true, f), udp(port, 4500, 1000)).build());
+                    builder.add(LinkType.RAW_FILE, ipv6(IPV6_FRAGMENT_HEADER, client6, "2001:db8:ffff::3")
+                        .payload(fragment(UDP, 126, false, f), zeros(200)).build());
                 }
                 default -> {
-                    builder.add(LinkType.EN10MB, ethernetPadded(PEER_MAC, ROUTER_MAC, ETHERTYPE_ARP, bytes(28)));
+                    builder.add(LinkType.EN10MB, ethernetPadded(PEER_MAC, ROUTER_MAC, ETHERTYPE_ARP, zeros(28)));
                     builder.add(LinkType.EN10MB, truncate(ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
-                        ipv4(TCP, "1.1.1.1", client, tcp(443, port, 0))), 24), 54);
+                        ipv4(TCP, "1.1.1.1", client).payload(tcp(443, port, 0)).build()), 24), 54);
                 }
             }
         }

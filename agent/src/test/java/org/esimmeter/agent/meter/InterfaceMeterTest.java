@@ -1,24 +1,24 @@
 package org.esimmeter.agent.meter;
 
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_ARP;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV4;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV6;
-import static org.esimmeter.agent.meter.CraftedFrames.IPV6_FRAGMENT_HEADER;
-import static org.esimmeter.agent.meter.CraftedFrames.PACKET_HOST;
-import static org.esimmeter.agent.meter.CraftedFrames.PACKET_OUTGOING;
-import static org.esimmeter.agent.meter.CraftedFrames.TCP;
-import static org.esimmeter.agent.meter.CraftedFrames.UDP;
-import static org.esimmeter.agent.meter.CraftedFrames.bytes;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernet;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernetPadded;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv4;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv6;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv6Fragment;
-import static org.esimmeter.agent.meter.CraftedFrames.sll;
-import static org.esimmeter.agent.meter.CraftedFrames.sll2;
-import static org.esimmeter.agent.meter.CraftedFrames.tcp;
-import static org.esimmeter.agent.meter.CraftedFrames.truncate;
-import static org.esimmeter.agent.meter.CraftedFrames.udp;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_ARP;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV4;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV6;
+import static org.esimmeter.agent.frames.Frames.IPV6_FRAGMENT_HEADER;
+import static org.esimmeter.agent.frames.Frames.PACKET_HOST;
+import static org.esimmeter.agent.frames.Frames.PACKET_OUTGOING;
+import static org.esimmeter.agent.frames.Frames.TCP;
+import static org.esimmeter.agent.frames.Frames.UDP;
+import static org.esimmeter.agent.frames.Frames.ethernet;
+import static org.esimmeter.agent.frames.Frames.ethernetPadded;
+import static org.esimmeter.agent.frames.Frames.fragment;
+import static org.esimmeter.agent.frames.Frames.ipv4;
+import static org.esimmeter.agent.frames.Frames.ipv6;
+import static org.esimmeter.agent.frames.Frames.sll;
+import static org.esimmeter.agent.frames.Frames.sll2;
+import static org.esimmeter.agent.frames.Frames.tcp;
+import static org.esimmeter.agent.frames.Frames.truncate;
+import static org.esimmeter.agent.frames.Frames.udp;
+import static org.esimmeter.agent.frames.Frames.zeros;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -29,6 +29,7 @@ import org.esimmeter.agent.decode.DecodedPacket;
 import org.esimmeter.agent.decode.Direction;
 import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.decode.PacketDecoder;
+import org.esimmeter.agent.frames.NativeFrames;
 import org.esimmeter.agent.meter.SecondSnapshot.Flow;
 import org.junit.jupiter.api.Test;
 
@@ -73,13 +74,15 @@ class InterfaceMeterTest {
     /** Ethernet + IPv4 + UDP: 42 + payload bytes on the wire, 28 + payload IP bytes; sent by the router. */
     private static byte[] udpOut(final String src, final int srcPort, final String dst, final int dstPort,
         final int payload) {
-        return ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4, ipv4(UDP, src, dst, udp(srcPort, dstPort, payload)));
+        return ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
+            ipv4(UDP, src, dst).payload(udp(srcPort, dstPort, payload)).build());
     }
 
     /** Ethernet + IPv4 + TCP: 54 + payload bytes on the wire, 40 + payload IP bytes; received by the router. */
     private static byte[] tcpIn(final String src, final int srcPort, final String dst, final int dstPort,
         final int payload) {
-        return ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4, ipv4(TCP, src, dst, tcp(srcPort, dstPort, payload)));
+        return ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
+            ipv4(TCP, src, dst).payload(tcp(srcPort, dstPort, payload)).build());
     }
 
     @Test
@@ -174,7 +177,7 @@ class InterfaceMeterTest {
         feed(T, udpOut("10.0.0.2", 5001, "8.8.8.8", 53, 20));                 // UP 62/48, table full: overflow
         feed(T, tcpIn("1.1.1.1", 443, "10.0.0.2", 40001, 0));                 // DOWN 54/40, overflow
         feed(T, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 1));                  // UP 43/29, known flow 1 still counts
-        feed(T, ethernetPadded(PEER_MAC, ROUTER_MAC, ETHERTYPE_ARP, bytes(28))); // UP non-IP 60
+        feed(T, ethernetPadded(PEER_MAC, ROUTER_MAC, ETHERTYPE_ARP, zeros(28))); // UP non-IP 60
         // Snaplen cuts: the IP header is incomplete, so unparsed, billed by the original length.
         feed(T, LinkType.EN10MB, truncate(tcpIn("1.1.1.1", 443, "10.0.0.2", 40000, 0), 30), 54); // DOWN
         feed(T, LinkType.EN10MB, truncate(udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 0), 20), 42);  // UP
@@ -199,13 +202,13 @@ class InterfaceMeterTest {
     void shouldBillLaterIpv4FragmentsToTheFirstFragmentsPorts() {
         // A 3000-byte UDP datagram in three fragments: 1480 + 1480 + 48 payload bytes.
         final byte[] first = fragment4(77, 0x2000, udp(5353, 53, 1472));
-        final byte[] middle = fragment4(77, 0x2000 | 185, bytes(1480));
-        final byte[] last = fragment4(77, 370, bytes(48));
+        final byte[] middle = fragment4(77, 0x2000 | 185, zeros(1480));
+        final byte[] last = fragment4(77, 370, zeros(48));
         feed(T, first);
         feed(T, middle);
         feed(T, last);
         // Same addresses and protocol, another identification whose first fragment never came.
-        feed(T, fragment4(78, 185, bytes(100)));
+        feed(T, fragment4(78, 185, zeros(100)));
         meter.seal();
 
         final SecondSnapshot s = sealed.get(0);
@@ -217,9 +220,9 @@ class InterfaceMeterTest {
     @Test
     void shouldForgetFirstFragmentPortsAfterTheReassemblyTimeout() {
         feed(T, fragment4(5, 0x2000, udp(1234, 4321, 100)));
-        feed(T + FragmentPorts.MAX_AGE_SECONDS, fragment4(5, 0x2000 | 14, bytes(8)));
+        feed(T + FragmentPorts.MAX_AGE_SECONDS, fragment4(5, 0x2000 | 14, zeros(8)));
         feed(T + 1, fragment4(6, 0x2000, udp(1111, 2222, 100)));
-        feed(T + 1 + FragmentPorts.MAX_AGE_SECONDS + 1, fragment4(6, 14, bytes(8)));
+        feed(T + 1 + FragmentPorts.MAX_AGE_SECONDS + 1, fragment4(6, 14, zeros(8)));
         meter.seal();
 
         final Map<Flow, List<Long>> flows = usageFlows();
@@ -235,12 +238,12 @@ class InterfaceMeterTest {
         final String src = "2001:db8::2";
         final String dst = "2001:db8:1::53";
         // First fragment: fragment header (8) + UDP header (8) + 1224 bytes; later: fragment header + 800 bytes.
-        final byte[] first = ipv6(IPV6_FRAGMENT_HEADER, src, dst, ipv6Fragment(UDP, 0, true, 0xABCDEF01L,
-            udp(40000, 53, 1224)));
-        final byte[] later = ipv6(IPV6_FRAGMENT_HEADER, src, dst, ipv6Fragment(UDP, 154, false, 0xABCDEF01L,
-            bytes(800)));
-        final byte[] orphan = ipv6(IPV6_FRAGMENT_HEADER, src, dst, ipv6Fragment(UDP, 154, false, 0x1234L,
-            bytes(800)));
+        final byte[] first = ipv6(IPV6_FRAGMENT_HEADER, src, dst).payload(fragment(UDP, 0, true, 0xABCDEF01L),
+            udp(40000, 53, 1224)).build();
+        final byte[] later = ipv6(IPV6_FRAGMENT_HEADER, src, dst).payload(fragment(UDP, 154, false, 0xABCDEF01L),
+            zeros(800)).build();
+        final byte[] orphan = ipv6(IPV6_FRAGMENT_HEADER, src, dst).payload(fragment(UDP, 154, false, 0x1234L),
+            zeros(800)).build();
         feed(T, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV6, first));
         feed(T, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV6, later));
         feed(T, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV6, orphan));
@@ -253,7 +256,7 @@ class InterfaceMeterTest {
 
     @Test
     void shouldResolveDirectionFromHandleThenLinkHeaderThenOwnMac() {
-        final byte[] ip = ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(1, 2, 0)); // 28 bytes
+        final byte[] ip = ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(1, 2, 0)).build(); // 28 bytes
         final byte[] outgoingSll = sll(PACKET_OUTGOING, ETHERTYPE_IPV4, ip);
         final byte[] incomingSll = sll(PACKET_HOST, ETHERTYPE_IPV4, ip);
         final byte[] outgoingSll2 = sll2(ETHERTYPE_IPV4, 3, PACKET_OUTGOING, ip);
@@ -284,8 +287,8 @@ class InterfaceMeterTest {
     @Test
     void shouldCountEachDirectionOfACookedCaptureApart() {
         rule = DirectionRule.fromLinkHeader();
-        final byte[] ip = ipv4(TCP, "10.0.0.2", "1.1.1.1", tcp(40000, 443, 100)); // 140 bytes
-        final byte[] reply = ipv4(TCP, "1.1.1.1", "10.0.0.2", tcp(443, 40000, 500)); // 540 bytes
+        final byte[] ip = ipv4(TCP, "10.0.0.2", "1.1.1.1").payload(tcp(40000, 443, 100)).build(); // 140 bytes
+        final byte[] reply = ipv4(TCP, "1.1.1.1", "10.0.0.2").payload(tcp(443, 40000, 500)).build(); // 540 bytes
         feed(T, LinkType.LINUX_SLL2, sll2(ETHERTYPE_IPV4, 3, PACKET_OUTGOING, ip), 160);
         feed(T, LinkType.LINUX_SLL2, sll2(ETHERTYPE_IPV4, 3, PACKET_HOST, reply), 560);
         feed(T, LinkType.LINUX_SLL2, sll2(ETHERTYPE_IPV4, 3, PACKET_HOST, reply), 560);
@@ -305,8 +308,8 @@ class InterfaceMeterTest {
     }
 
     private static byte[] fragment4(final int id, final int flagsAndOffset, final byte[] payload) {
-        return ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4, ipv4(UDP, "10.0.0.2", "8.8.8.8", id, flagsAndOffset,
-            payload));
+        return ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
+            ipv4(UDP, "10.0.0.2", "8.8.8.8").id(id).flagsAndOffset(flagsAndOffset).payload(payload).build());
     }
 
     private Map<Flow, List<Long>> usageFlows() {

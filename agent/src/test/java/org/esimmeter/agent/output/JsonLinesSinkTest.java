@@ -1,18 +1,18 @@
 package org.esimmeter.agent.output;
 
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_ARP;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV4;
-import static org.esimmeter.agent.meter.CraftedFrames.ETHERTYPE_IPV6;
-import static org.esimmeter.agent.meter.CraftedFrames.TCP;
-import static org.esimmeter.agent.meter.CraftedFrames.UDP;
-import static org.esimmeter.agent.meter.CraftedFrames.bytes;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernet;
-import static org.esimmeter.agent.meter.CraftedFrames.ethernetPadded;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv4;
-import static org.esimmeter.agent.meter.CraftedFrames.ipv6;
-import static org.esimmeter.agent.meter.CraftedFrames.tcp;
-import static org.esimmeter.agent.meter.CraftedFrames.truncate;
-import static org.esimmeter.agent.meter.CraftedFrames.udp;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_ARP;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV4;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV6;
+import static org.esimmeter.agent.frames.Frames.TCP;
+import static org.esimmeter.agent.frames.Frames.UDP;
+import static org.esimmeter.agent.frames.Frames.ethernet;
+import static org.esimmeter.agent.frames.Frames.ethernetPadded;
+import static org.esimmeter.agent.frames.Frames.ipv4;
+import static org.esimmeter.agent.frames.Frames.ipv6;
+import static org.esimmeter.agent.frames.Frames.tcp;
+import static org.esimmeter.agent.frames.Frames.truncate;
+import static org.esimmeter.agent.frames.Frames.udp;
+import static org.esimmeter.agent.frames.Frames.zeros;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,11 +23,11 @@ import java.nio.charset.StandardCharsets;
 import org.esimmeter.agent.decode.DecodedPacket;
 import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.decode.PacketDecoder;
+import org.esimmeter.agent.frames.NativeFrames;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
 import org.esimmeter.agent.meter.InterfaceMeter;
-import org.esimmeter.agent.meter.NativeFrames;
 import org.junit.jupiter.api.Test;
 
 class JsonLinesSinkTest {
@@ -61,19 +61,20 @@ class JsonLinesSinkTest {
             // Second T: up UDP 142/128 twice, down TCP 1054/1040, up non-IP 60, down unparsed 54 (20 captured),
             // a third flow that finds the table (max 2 flows) full: overflow, down 94/80 IPv6 TCP.
             feed(meter, T, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(5000, 53, 100))));
+                ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 100)).build()));
             feed(meter, T, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
-                ipv4(TCP, "1.1.1.1", "10.0.0.2", tcp(443, 40000, 1000))));
+                ipv4(TCP, "1.1.1.1", "10.0.0.2").payload(tcp(443, 40000, 1000)).build()));
             feed(meter, T, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
-                ipv4(UDP, "10.0.0.2", "8.8.8.8", udp(5000, 53, 100))));
-            feed(meter, T, ethernetPadded(PEER_MAC, ROUTER_MAC, ETHERTYPE_ARP, bytes(28)));
+                ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 100)).build()));
+            feed(meter, T, ethernetPadded(PEER_MAC, ROUTER_MAC, ETHERTYPE_ARP, zeros(28)));
             feed(meter, T, LinkType.EN10MB, truncate(ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
-                ipv4(TCP, "1.1.1.1", "10.0.0.2", tcp(443, 40000, 0))), 20), 54);
+                ipv4(TCP, "1.1.1.1", "10.0.0.2").payload(tcp(443, 40000, 0)).build()), 20), 54);
             feed(meter, T, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV6,
-                ipv6(TCP, "2001:db8::1", "2001:db8:0:0:1::2", tcp(443, 40001, 20))));
+                ipv6(TCP, "2001:db8::1", "2001:db8:0:0:1::2").payload(tcp(443, 40001, 20)).build()));
             meter.captureStatistics(2500, 7);
             // Second T + 1: a raw-IP packet, whose direction the MAC rule cannot tell: "unknown" appears.
-            feed(meter, T + 1, LinkType.RAW_FILE, ipv6(UDP, "2001:db8::2", "2001:db8::53", udp(5353, 53, 12)), 60);
+            feed(meter, T + 1, LinkType.RAW_FILE,
+                ipv6(UDP, "2001:db8::2", "2001:db8::53").payload(udp(5353, 53, 12)).build(), 60);
             meter.seal();
         }
 
