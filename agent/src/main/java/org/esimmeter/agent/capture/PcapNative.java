@@ -5,6 +5,7 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.lang.reflect.Field;
+import org.esimmeter.agent.decode.Bytes;
 import org.pcap4j.core.PcapHandle;
 
 /**
@@ -65,7 +66,6 @@ final class PcapNative {
 
     /** {@code struct pcap_pkthdr.ts.tv_sec}. */
     static long timestampSeconds(final long header) {
-        return Native.LONG_SIZE == 8 ? org.esimmeter.agent.decode.Bytes.nativeLong(header) :
-            org.esimmeter.agent.decode.Bytes.nativeInt(header) & 0xFFFF_FFFFL;
+        return Native.LONG_SIZE == 8 ? Bytes.nativeLong(header) : Bytes.nativeInt(header) & 0xFFFF_FFFFL;
     }
 }
