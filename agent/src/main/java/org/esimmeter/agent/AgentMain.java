@@ -27,7 +27,7 @@ import org.esimmeter.agent.meter.FragmentPorts;
 import org.esimmeter.agent.meter.InterfaceMeter;
 import org.esimmeter.agent.meter.InterfaceMetrics;
 import org.esimmeter.agent.meter.UsageTotals;
-import org.esimmeter.agent.output.Addresses;
+import org.esimmeter.wire.Addresses;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
 import org.pcap4j.core.PcapHandle;

@@ -3,7 +3,7 @@ package org.esimmeter.bench;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.SecondRecord;
 import org.esimmeter.agent.meter.SecondSink;
-import org.esimmeter.agent.meter.TrafficCounters;
+import org.esimmeter.wire.TrafficCounters;
 
 /**
  * A sink that does what a shipper does with a sealed second without the I/O: it reads every flow's counters, and

@@ -3,7 +3,7 @@ package org.esimmeter.agent.capture;
 import java.util.ArrayList;
 import java.util.List;
 import org.esimmeter.agent.config.AgentConfig;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;

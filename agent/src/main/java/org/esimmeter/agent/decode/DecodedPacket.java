@@ -1,5 +1,7 @@
 package org.esimmeter.agent.decode;
 
+import org.esimmeter.wire.Direction;
+
 /**
  * What the decoder learned about one packet: a single instance is reused for every packet, so nothing here may be
  * kept past the call that filled it. Addresses are 128-bit; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) with
@@ -9,8 +11,6 @@ public final class DecodedPacket {
     public static final int NOT_FRAGMENT = 0;
     public static final int FIRST_FRAGMENT = 1;
     public static final int LATER_FRAGMENT = 2;
-
-    static final long IPV4_MAPPED_PREFIX = 0x0000_FFFF_0000_0000L;
 
     int ipVersion;
     int protocol;

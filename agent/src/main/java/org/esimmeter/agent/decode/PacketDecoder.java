@@ -1,5 +1,8 @@
 package org.esimmeter.agent.decode;
 
+import org.esimmeter.wire.Addresses;
+import org.esimmeter.wire.Direction;
+
 /**
  * Decodes link, network and transport headers in place, from a raw address and the captured length, into a reused
  * {@link DecodedPacket}. One decoder serves live capture, replay, tests and benchmarks.
@@ -239,8 +242,8 @@ public final class PacketDecoder {
         packet.ipVersion = 4;
         packet.ipLength = totalLength;
         packet.protocol = Bytes.u8(header + 9);
-        packet.srcLo = DecodedPacket.IPV4_MAPPED_PREFIX | Bytes.u32(header + 12);
-        packet.dstLo = DecodedPacket.IPV4_MAPPED_PREFIX | Bytes.u32(header + 16);
+        packet.srcLo = Addresses.IPV4_MAPPED_PREFIX | Bytes.u32(header + 12);
+        packet.dstLo = Addresses.IPV4_MAPPED_PREFIX | Bytes.u32(header + 16);
 
         final int flagsAndOffset = Bytes.u16(header + 6);
         if ((flagsAndOffset & 0x1FFF) != 0) {

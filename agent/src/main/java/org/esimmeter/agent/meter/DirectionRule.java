@@ -1,7 +1,7 @@
 package org.esimmeter.agent.meter;
 
 import org.esimmeter.agent.decode.DecodedPacket;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Direction;
 
 /**
  * Tells which way a packet went on one capture handle, by the most exact evidence the handle has:

@@ -1,6 +1,7 @@
 package org.esimmeter.agent.meter;
 
 import java.util.Arrays;
+import org.esimmeter.wire.TrafficCounters;
 
 /**
  * Flow counters in an open-addressing table over primitive arrays: no boxing and no allocation per packet.

@@ -2,6 +2,7 @@ package org.esimmeter.agent.meter;
 
 import org.esimmeter.agent.decode.DecodedPacket;
 import org.esimmeter.agent.decode.PacketDecoder;
+import org.esimmeter.wire.TrafficCounters;
 
 /**
  * Attributes decoded packets of one interface to the current second: interface totals by direction, flows,

@@ -7,7 +7,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Direction;
+import org.esimmeter.wire.TrafficCounters;
 
 /**
  * Self-metrics of the metered interfaces, read on scrape through {@link FunctionCounter}s so the capture thread

@@ -1,5 +1,7 @@
 package org.esimmeter.agent.meter;
 
+import org.esimmeter.wire.TrafficCounters;
+
 /**
  * One interface's traffic during one second of packet time: what the meter hands to a {@link SecondSink} and what
  * the shipper encodes. A view over the meter's own tables, valid only during {@link SecondSink#onSecond}: copy

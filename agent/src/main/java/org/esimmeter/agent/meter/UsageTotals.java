@@ -2,6 +2,7 @@ package org.esimmeter.agent.meter;
 
 import java.util.Map;
 import java.util.TreeMap;
+import org.esimmeter.wire.TrafficCounters;
 
 /**
  * Adds sealed seconds up over a whole run: totals, non-IP, unparsed, one entry per unidirectional flow across all

@@ -2,10 +2,11 @@ package org.esimmeter.agent.output;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Addresses;
+import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.meter.FlowMeta;
 import org.esimmeter.agent.meter.FlowTable;
-import org.esimmeter.agent.meter.TrafficCounters;
+import org.esimmeter.wire.TrafficCounters;
 
 /** The JSON shapes shared by the replay report and the per-second lines: counters and flows. */
 final class JsonFields {

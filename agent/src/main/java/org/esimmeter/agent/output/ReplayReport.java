@@ -7,9 +7,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.Map;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.decode.LinkType;
-import org.esimmeter.agent.meter.TrafficCounters;
+import org.esimmeter.wire.TrafficCounters;
 import org.esimmeter.agent.meter.UsageTotals;
 
 /**

@@ -1,6 +1,7 @@
 package org.esimmeter.agent.decode;
 
 import org.esimmeter.agent.frames.NativeFrames;
+import org.esimmeter.wire.Direction;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -26,11 +26,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.esimmeter.agent.decode.DecodedPacket;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.decode.PacketDecoder;
 import org.esimmeter.agent.frames.NativeFrames;
 import org.esimmeter.agent.meter.SecondSnapshot.Flow;
+import org.esimmeter.wire.TrafficCounters;
 import org.junit.jupiter.api.Test;
 
 class InterfaceMeterTest {

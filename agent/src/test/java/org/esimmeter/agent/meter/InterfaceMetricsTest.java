@@ -9,7 +9,7 @@ import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.esimmeter.agent.decode.DecodedPacket;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.decode.PacketDecoder;
 import org.junit.jupiter.api.Test;

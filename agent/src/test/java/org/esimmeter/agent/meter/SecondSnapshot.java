@@ -4,7 +4,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.esimmeter.agent.decode.Direction;
+import org.esimmeter.wire.Direction;
+import org.esimmeter.wire.TrafficCounters;
 
 /** A copy of a {@link SecondRecord}, which is only a view valid during {@link SecondSink#onSecond}. */
 final class SecondSnapshot {

@@ -1,6 +1,5 @@
-package org.esimmeter.agent.meter;
+package org.esimmeter.wire;
 
-import org.esimmeter.agent.decode.Direction;
 
 /** Packets, wire bytes and IP bytes per direction, in one primitive array. */
 public final class TrafficCounters {
@@ -8,6 +7,15 @@ public final class TrafficCounters {
     public static final int WIRE_BYTES = 1;
     public static final int IP_BYTES = 2;
     public static final int METRICS = 3;
+
+    public static String metricName(final int metric) {
+        switch (metric) {
+            case PACKETS: return "packets";
+            case WIRE_BYTES: return "wireBytes";
+            case IP_BYTES: return "ipBytes";
+            default: return "metric-" + metric;
+        }
+    }
 
     private final long[] values = new long[Direction.COUNT * METRICS];
 

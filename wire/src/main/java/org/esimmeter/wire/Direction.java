@@ -1,4 +1,4 @@
-package org.esimmeter.agent.decode;
+package org.esimmeter.wire;
 
 /**
  * Which way a packet crossed the metered interface. On an uplink, UP leaves the router (upload) and DOWN arrives

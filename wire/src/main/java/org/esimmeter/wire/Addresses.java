@@ -1,10 +1,12 @@
-package org.esimmeter.agent.output;
+package org.esimmeter.wire;
 
 import io.netty.util.NetUtil;
-import org.esimmeter.agent.decode.Bytes;
 
 /** Canonical text of the decoder's 128-bit addresses: dotted quad for IPv4, RFC 5952 for IPv6 (netty's NetUtil). */
 public final class Addresses {
+    /** High half of the low long of an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+    public static final long IPV4_MAPPED_PREFIX = 0x0000_FFFF_0000_0000L;
+
     private Addresses() {
     }
 
@@ -20,7 +22,7 @@ public final class Addresses {
         return NetUtil.bytesToIpAddress(bytes);
     }
 
-    /** "aa:bb:cc:dd:ee:ff" to 48 low bits, as {@link Bytes#mac} reads a frame. */
+    /** "aa:bb:cc:dd:ee:ff" to 48 low bits, as the decoder reads a frame. */
     public static long parseMac(final String text) {
         final String[] parts = text.trim().split("[:-]");
         if (parts.length != 6) {

@@ -1,0 +1,220 @@
+package org.esimmeter.wire;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Decodes one batch frame ({@link WireFormat}) and checks everything a sender could get wrong or an attacker could
+ * exploit: magic, version, declared length against the bytes present, size bound, checksum, string lengths and
+ * UTF-8, counts bounded by the bytes left (no allocation driven by a forged count), varint overflow, direction
+ * values, trailing bytes, and the sum invariant of every second. Never reads past the frame; throws
+ * {@link WireFormatException} with a one-line reason instead.
+ */
+public final class BatchReader {
+    private final int maxFrameBytes;
+    private final CRC32C crc = new CRC32C();
+
+    public BatchReader(final int maxFrameBytes) {
+        if (maxFrameBytes < WireFormat.HEADER_LENGTH + WireFormat.CHECKSUM_LENGTH) {
+            throw new IllegalArgumentException("maxFrameBytes : " + maxFrameBytes + " (expected: >= " +
+                (WireFormat.HEADER_LENGTH + WireFormat.CHECKSUM_LENGTH) + ")");
+        }
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /** Reads the single frame that fills {@code frame}'s readable bytes; moves its reader index to the end. */
+    public Batch read(final ByteBuf frame) throws WireFormatException {
+        final int start = frame.readerIndex();
+        final int available = frame.readableBytes();
+        if (available > maxFrameBytes) {
+            throw new WireFormatException("frame : " + available + " bytes (expected: <= " + maxFrameBytes + ")");
+        }
+        if (available < WireFormat.HEADER_LENGTH + WireFormat.CHECKSUM_LENGTH) {
+            throw new WireFormatException("frame : truncated at " + available + " bytes (expected: >= " +
+                (WireFormat.HEADER_LENGTH + WireFormat.CHECKSUM_LENGTH) + ")");
+        }
+        final int magic = frame.getInt(start + WireFormat.MAGIC_OFFSET);
+        if (magic != WireFormat.MAGIC) {
+            throw new WireFormatException(String.format("magic : 0x%08x (expected: 0x%08x, \"ESMB\")", magic,
+                WireFormat.MAGIC));
+        }
+        final int version = frame.getUnsignedByte(start + WireFormat.VERSION_OFFSET);
+        if (version != WireFormat.VERSION) {
+            throw new WireFormatException("version : " + version + " (expected: " + WireFormat.VERSION + ")");
+        }
+        final long bodyLength = frame.getUnsignedInt(start + WireFormat.BODY_LENGTH_OFFSET);
+        final long declared = WireFormat.HEADER_LENGTH + bodyLength + WireFormat.CHECKSUM_LENGTH;
+        if (declared != available) {
+            throw new WireFormatException("body length : " + bodyLength + " (frame has " +
+                (available - WireFormat.HEADER_LENGTH - WireFormat.CHECKSUM_LENGTH) + " body bytes)");
+        }
+        final int checked = WireFormat.HEADER_LENGTH + (int) bodyLength;
+        crc.reset();
+        crc.update(frame.nioBuffer(start, checked));
+        final int expectedCrc = frame.getInt(start + checked);
+        if ((int) crc.getValue() != expectedCrc) {
+            throw new WireFormatException(String.format("checksum : 0x%08x (frame says 0x%08x)",
+                (int) crc.getValue(), expectedCrc));
+        }
+
+        final ByteBuf body = frame.slice(start + WireFormat.HEADER_LENGTH, (int) bodyLength);
+        frame.readerIndex(start + available);
+        final String agentId = readString(body, "agentId");
+        final long sequence = readFixed(body, 8, "sequence") ? body.readLong() : 0;
+        final long secondCount = readFixed(body, 4, "second count") ? body.readUnsignedInt() : 0;
+        if (secondCount * WireFormat.MIN_SECOND_BYTES > body.readableBytes()) {
+            throw new WireFormatException("second count : " + secondCount + " does not fit in " +
+                body.readableBytes() + " bytes");
+        }
+        final List<SecondUsage> seconds = new ArrayList<>((int) secondCount);
+        for (int i = 0; i < secondCount; i++) {
+            seconds.add(readSecond(body, i));
+        }
+        if (body.isReadable()) {
+            throw new WireFormatException("body : " + body.readableBytes() + " bytes after the last second");
+        }
+        return new Batch(agentId, sequence, seconds);
+    }
+
+    private static SecondUsage readSecond(final ByteBuf body, final int index) throws WireFormatException {
+        final String where = "second[" + index + "]";
+        final String interfaceName = readString(body, where + ".interface");
+        final String profile = readString(body, where + ".profile");
+        readFixed(body, 8, where + ".epochSecond");
+        final long epochSecond = body.readLong();
+        final TrafficCounters total = readCounters(body, where + ".total");
+        final TrafficCounters nonIp = readCounters(body, where + ".nonIp");
+        final TrafficCounters unparsed = readCounters(body, where + ".unparsed");
+        final TrafficCounters overflow = readCounters(body, where + ".overflow");
+        final long pcapReceived = readVarint(body, where + ".pcapReceived");
+        final long pcapDropped = readVarint(body, where + ".pcapDropped");
+        readFixed(body, 4, where + ".flow count");
+        final long flowCount = body.readUnsignedInt();
+        if (flowCount * WireFormat.MIN_FLOW_BYTES > body.readableBytes()) {
+            throw new WireFormatException(where + ".flow count : " + flowCount + " does not fit in " +
+                body.readableBytes() + " bytes");
+        }
+        final List<FlowUsage> flows = new ArrayList<>((int) flowCount);
+        final TrafficCounters parts = new TrafficCounters();
+        for (int i = 0; i < flowCount; i++) {
+            final FlowUsage flow = readFlow(body, where + ".flow[" + i + "]");
+            parts.add(flow.direction(), flow.packets(), flow.wireBytes(), flow.ipBytes());
+            flows.add(flow);
+        }
+        parts.add(overflow);
+        parts.add(nonIp);
+        parts.add(unparsed);
+        for (int direction = 0; direction < Direction.COUNT; direction++) {
+            for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+                if (parts.get(direction, metric) != total.get(direction, metric)) {
+                    throw new WireFormatException(where + " : flows + overflow + nonIp + unparsed = " +
+                        parts.get(direction, metric) + " but total = " + total.get(direction, metric) + " (" +
+                        Direction.name(direction) + ", " + TrafficCounters.metricName(metric) + ")");
+                }
+            }
+        }
+        return new SecondUsage(interfaceName, profile, epochSecond, total, nonIp, unparsed, overflow, pcapReceived,
+            pcapDropped, flows);
+    }
+
+    private static FlowUsage readFlow(final ByteBuf body, final String where) throws WireFormatException {
+        readFixed(body, 6, where);
+        final int flags = body.readUnsignedByte();
+        final int direction = flags & WireFormat.FLAG_DIRECTION_MASK;
+        if (direction >= Direction.COUNT || (flags & ~(WireFormat.FLAG_DIRECTION_MASK | WireFormat.FLAG_IPV6)) != 0) {
+            throw new WireFormatException(where + ".flags : 0x" + Integer.toHexString(flags) +
+                " (expected: direction 0..2, bit 2 for IPv6)");
+        }
+        final boolean ipv6 = (flags & WireFormat.FLAG_IPV6) != 0;
+        final int protocol = body.readUnsignedByte();
+        final int srcPort = body.readUnsignedShort();
+        final int dstPort = body.readUnsignedShort();
+        final long srcHi;
+        final long srcLo;
+        final long dstHi;
+        final long dstLo;
+        if (ipv6) {
+            readFixed(body, 32, where + ".addresses");
+            srcHi = body.readLong();
+            srcLo = body.readLong();
+            dstHi = body.readLong();
+            dstLo = body.readLong();
+        } else {
+            readFixed(body, 8, where + ".addresses");
+            srcHi = 0;
+            srcLo = Addresses.IPV4_MAPPED_PREFIX | body.readUnsignedInt();
+            dstHi = 0;
+            dstLo = Addresses.IPV4_MAPPED_PREFIX | body.readUnsignedInt();
+        }
+        final long packets = readVarint(body, where + ".packets");
+        final long wireBytes = readVarint(body, where + ".wireBytes");
+        final long ipBytes = readVarint(body, where + ".ipBytes");
+        return new FlowUsage(direction, ipv6 ? 6 : 4, protocol, srcHi, srcLo, srcPort, dstHi, dstLo, dstPort, packets,
+            wireBytes, ipBytes);
+    }
+
+    private static TrafficCounters readCounters(final ByteBuf body, final String where) throws WireFormatException {
+        final TrafficCounters counters = new TrafficCounters();
+        for (int direction = 0; direction < Direction.COUNT; direction++) {
+            final long packets = readVarint(body, where);
+            final long wireBytes = readVarint(body, where);
+            final long ipBytes = readVarint(body, where);
+            counters.add(direction, packets, wireBytes, ipBytes);
+        }
+        return counters;
+    }
+
+    private static boolean readFixed(final ByteBuf body, final int length, final String where)
+        throws WireFormatException {
+        if (body.readableBytes() < length) {
+            throw new WireFormatException(where + " : truncated (" + body.readableBytes() + " of " + length +
+                " bytes)");
+        }
+        return true;
+    }
+
+    private static String readString(final ByteBuf body, final String where) throws WireFormatException {
+        readFixed(body, 1, where);
+        final int length = body.readUnsignedByte();
+        if (length == 0) {
+            throw new WireFormatException(where + " : empty (expected: 1.." + WireFormat.MAX_STRING_BYTES +
+                " UTF-8 bytes)");
+        }
+        readFixed(body, length, where);
+        try {
+            final String value = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(body.nioBuffer(body.readerIndex(), length))
+                .toString();
+            body.skipBytes(length);
+            return value;
+        } catch (final CharacterCodingException e) {
+            throw new WireFormatException(where + " : not valid UTF-8");
+        }
+    }
+
+    private static long readVarint(final ByteBuf body, final String where) throws WireFormatException {
+        long value = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (!body.isReadable()) {
+                throw new WireFormatException(where + " : truncated varint");
+            }
+            final int b = body.readUnsignedByte();
+            if (shift == 63 && b > 0) {
+                // The tenth byte may only carry bit 63, and counters never need it: refuse rather than wrap.
+                throw new WireFormatException(where + " : varint exceeds " + Long.MAX_VALUE);
+            }
+            value |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return value;
+            }
+        }
+        throw new WireFormatException(where + " : varint longer than 10 bytes");
+    }
+}

@@ -1,0 +1,151 @@
+package org.esimmeter.wire;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.util.zip.CRC32C;
+
+/**
+ * Encodes one batch frame ({@link WireFormat}) into a caller's {@link ByteBuf}: {@link #begin}, then per second
+ * {@link #second} followed by exactly as many {@link #flow}s as it declared, then {@link #end}. Reusable; writes
+ * nothing but the frame and allocates only the checksum's buffer view.
+ */
+public final class BatchWriter {
+    private final CRC32C crc = new CRC32C();
+    private ByteBuf out;
+    private int frameStart;
+    private int secondCountIndex;
+    private int seconds;
+    private int flowsExpected;
+
+    public BatchWriter begin(final ByteBuf out, final String agentId, final long sequence) {
+        if (this.out != null) {
+            throw new IllegalStateException("a batch is already open");
+        }
+        if (agentId == null || agentId.isEmpty()) {
+            throw new IllegalArgumentException("agentId : empty (expected: 1.." + WireFormat.MAX_STRING_BYTES +
+                " UTF-8 bytes)");
+        }
+        this.out = out;
+        frameStart = out.writerIndex();
+        out.writeInt(WireFormat.MAGIC);
+        out.writeByte(WireFormat.VERSION);
+        out.writeByte(0);
+        out.writeShort(0);
+        out.writeInt(0); // body length, patched by end()
+        writeString("agentId", agentId);
+        out.writeLong(sequence);
+        secondCountIndex = out.writerIndex();
+        out.writeInt(0);
+        seconds = 0;
+        flowsExpected = 0;
+        return this;
+    }
+
+    public BatchWriter second(final String interfaceName, final String profile, final long epochSecond,
+        final TrafficCounters total, final TrafficCounters nonIp, final TrafficCounters unparsed,
+        final TrafficCounters overflow, final long pcapReceived, final long pcapDropped, final int flowCount) {
+        requireOpen();
+        if (flowsExpected != 0) {
+            throw new IllegalStateException(flowsExpected + " flows of the previous second are missing");
+        }
+        if (flowCount < 0) {
+            throw new IllegalArgumentException("flowCount : " + flowCount + " (expected: >= 0)");
+        }
+        writeString("interface", interfaceName);
+        writeString("profile", profile);
+        out.writeLong(epochSecond);
+        writeCounters(total);
+        writeCounters(nonIp);
+        writeCounters(unparsed);
+        writeCounters(overflow);
+        writeVarint(pcapReceived);
+        writeVarint(pcapDropped);
+        out.writeInt(flowCount);
+        flowsExpected = flowCount;
+        seconds++;
+        return this;
+    }
+
+    public BatchWriter flow(final int direction, final int ipVersion, final int protocol, final long srcHi,
+        final long srcLo, final int srcPort, final long dstHi, final long dstLo, final int dstPort,
+        final long packets, final long wireBytes, final long ipBytes) {
+        requireOpen();
+        if (flowsExpected == 0) {
+            throw new IllegalStateException("more flows than the second declared");
+        }
+        final boolean ipv6 = ipVersion == 6;
+        out.writeByte((direction & WireFormat.FLAG_DIRECTION_MASK) | (ipv6 ? WireFormat.FLAG_IPV6 : 0));
+        out.writeByte(protocol);
+        out.writeShort(srcPort);
+        out.writeShort(dstPort);
+        writeAddress(ipv6, srcHi, srcLo);
+        writeAddress(ipv6, dstHi, dstLo);
+        writeVarint(packets);
+        writeVarint(wireBytes);
+        writeVarint(ipBytes);
+        flowsExpected--;
+        return this;
+    }
+
+    /** Patches counts and length, appends the checksum. @return the frame's length in bytes */
+    public int end() {
+        requireOpen();
+        if (flowsExpected != 0) {
+            throw new IllegalStateException(flowsExpected + " flows of the last second are missing");
+        }
+        out.setInt(secondCountIndex, seconds);
+        final int bodyLength = out.writerIndex() - frameStart - WireFormat.HEADER_LENGTH;
+        out.setInt(frameStart + WireFormat.BODY_LENGTH_OFFSET, bodyLength);
+        crc.reset();
+        crc.update(out.nioBuffer(frameStart, WireFormat.HEADER_LENGTH + bodyLength));
+        out.writeInt((int) crc.getValue());
+        final int length = out.writerIndex() - frameStart;
+        out = null;
+        return length;
+    }
+
+    private void requireOpen() {
+        if (out == null) {
+            throw new IllegalStateException("no batch is open: call begin() first");
+        }
+    }
+
+    private void writeString(final String name, final String value) {
+        final int length = ByteBufUtil.utf8Bytes(value);
+        if (length < 1 || length > WireFormat.MAX_STRING_BYTES) {
+            throw new IllegalArgumentException(name + " : " + length + " UTF-8 bytes (expected: 1.." +
+                WireFormat.MAX_STRING_BYTES + ")");
+        }
+        out.writeByte(length);
+        ByteBufUtil.writeUtf8(out, value);
+    }
+
+    private void writeCounters(final TrafficCounters counters) {
+        for (int direction = 0; direction < Direction.COUNT; direction++) {
+            for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+                writeVarint(counters.get(direction, metric));
+            }
+        }
+    }
+
+    private void writeAddress(final boolean ipv6, final long hi, final long lo) {
+        if (ipv6) {
+            out.writeLong(hi);
+            out.writeLong(lo);
+        } else {
+            out.writeInt((int) lo);
+        }
+    }
+
+    private void writeVarint(final long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("counter : " + value + " (expected: >= 0)");
+        }
+        long remaining = value;
+        while ((remaining & ~0x7FL) != 0) {
+            out.writeByte((int) ((remaining & 0x7F) | 0x80));
+            remaining >>>= 7;
+        }
+        out.writeByte((int) remaining);
+    }
+}

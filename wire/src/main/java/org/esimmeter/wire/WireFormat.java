@@ -1,0 +1,52 @@
+package org.esimmeter.wire;
+
+/**
+ * The usage batch frame: what an agent POSTs to {@code /v1/ingest} and the collector stores. Big-endian.
+ * <pre>
+ *  0       4     5     6       8              12                                  12+N      16+N
+ * +-------+-----+-----+-------+--------------+-----------------------------------+---------+
+ * | magic | ver | flg | rsvd  | body length N|  body                             | CRC32C  |
+ * | ESMB  |  1  |  0  |   0   |    u32       |                                   | 0..12+N |
+ * +-------+-----+-----+-------+--------------+-----------------------------------+---------+
+ *
+ * body   := str8 agentId, u64 sequence, u32 secondCount, second*
+ * second := str8 interface, str8 profile, i64 epochSecond,
+ *           counters total, counters nonIp, counters unparsed, counters overflow,
+ *           varint pcapReceived, varint pcapDropped, u32 flowCount, flow*
+ * counters := 9 varints: up {packets, wireBytes, ipBytes}, down {...}, unknown {...}
+ * flow   := u8 flags (bits 0-1 direction, bit 2 IPv6), u8 protocol, u16 srcPort, u16 dstPort,
+ *           src (4 or 16 bytes), dst (4 or 16 bytes), varint packets, varint wireBytes, varint ipBytes
+ * str8   := u8 length, UTF-8 bytes (1..255)
+ * varint := unsigned LEB128, at most 10 bytes, at most Long.MAX_VALUE
+ * </pre>
+ * Counters are varints because the agent pays for its own reports in plan bytes: a typical IPv4 flow-second
+ * costs about 20 bytes instead of 40. The checksum catches corruption that TCP's does not (proxies, flash).
+ * Every batch is self-consistent: per direction and metric, flows + overflow + nonIp + unparsed == total,
+ * and the reader refuses a batch where that does not hold.
+ */
+public final class WireFormat {
+    public static final int MAGIC = 0x45534D42; // "ESMB"
+    public static final int VERSION = 1;
+    public static final int HEADER_LENGTH = 12;
+    public static final int CHECKSUM_LENGTH = 4;
+    public static final int MAGIC_OFFSET = 0;
+    public static final int VERSION_OFFSET = 4;
+    public static final int FLAGS_OFFSET = 5;
+    public static final int BODY_LENGTH_OFFSET = 8;
+    public static final int MAX_STRING_BYTES = 255;
+    /** Default bound on one frame; the collector refuses larger bodies before reading them. */
+    public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
+    /** HTTP content type of a frame. */
+    public static final String CONTENT_TYPE = "application/vnd.esim-meter.batch";
+
+    static final int COUNTER_VALUES = Direction.COUNT * TrafficCounters.METRICS;
+    static final int FLAG_DIRECTION_MASK = 0x3;
+    static final int FLAG_IPV6 = 0x4;
+    /** Smallest encoded flow: flags, proto, ports, two IPv4 addresses, three one-byte varints. */
+    static final int MIN_FLOW_BYTES = 1 + 1 + 2 + 2 + 4 + 4 + 3;
+    /** Smallest encoded second: two 1-byte strings, the second, 36 + 2 one-byte varints, flow count. */
+    static final int MIN_SECOND_BYTES = 2 + 2 + 8 + 4 * COUNTER_VALUES + 2 + 4;
+
+    private WireFormat() {
+    }
+}
