@@ -88,7 +88,10 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition closeDue = lock.newCondition();
     private OpenBatch active;
+    // The other buffer: spare (clear), or full (closed by the capture thread at the size bound, not yet queued), or
+    // neither while the batch thread ends and copies it. Swapping two buffers keeps steady state allocation-free.
     private OpenBatch spare;
+    private OpenBatch full;
     private long nextSequence;
     private boolean closed;
     // Serializes closing a batch (batch thread, flush from other threads): the spare is only touched under it.
@@ -186,6 +189,14 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             batch.seconds++;
             secondsEncoded.incrementAndGet();
             if (batch.buffer.readableBytes() >= settings.batchMaxBytes()) {
+                // Swap here rather than wait for the batch thread: a fast producer (replay) would otherwise keep the
+                // lock and grow one batch past any bound. If the spare is still being copied, the batch grows a
+                // little more and swaps at the next second.
+                if (spare != null) {
+                    full = batch;
+                    active = spare;
+                    spare = null;
+                }
                 closeDue.signal();
             }
         } finally {
@@ -203,7 +214,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             lock.lock();
             try {
                 long waitNanos;
-                while (!closed && active.buffer.readableBytes() < settings.batchMaxBytes() &&
+                while (!closed && full == null && active.buffer.readableBytes() < settings.batchMaxBytes() &&
                     (waitNanos = nextCloseNanos - System.nanoTime()) > 0) {
                     closeDue.awaitNanos(waitNanos);
                 }
@@ -220,27 +231,41 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         }
     }
 
-    /** Swaps the open batch for the spare under the lock, then ends, copies and queues it outside the lock. */
+    /** Queues the batch the capture thread closed, if any, then the open one (swapped for the spare). */
     private void closeOpenBatch() {
         synchronized (closing) {
-            final OpenBatch full;
-            lock.lock();
-            try {
-                if (!active.begun) {
+            for (int i = 0; i < 2; i++) {
+                final OpenBatch done;
+                lock.lock();
+                try {
+                    if (full == null && active.begun && spare != null) {
+                        full = active;
+                        active = spare;
+                        spare = null;
+                    }
+                    done = full;
+                } finally {
+                    lock.unlock();
+                }
+                if (done == null) {
                     return;
                 }
-                full = active;
-                active = spare;
-            } finally {
-                lock.unlock();
+                // Outside the lock: the capture thread writes into the other buffer meanwhile.
+                done.writer.end();
+                final ClosedBatch batch = new ClosedBatch(done.sequence, done.seconds,
+                    ByteBufUtil.getBytes(done.buffer));
+                done.buffer.clear();
+                done.seconds = 0;
+                done.begun = false;
+                lock.lock();
+                try {
+                    full = null;
+                    spare = done;
+                } finally {
+                    lock.unlock();
+                }
+                enqueue(batch);
             }
-            full.writer.end();
-            final ClosedBatch batch = new ClosedBatch(full.sequence, full.seconds, ByteBufUtil.getBytes(full.buffer));
-            full.buffer.clear();
-            full.seconds = 0;
-            full.begun = false;
-            spare = full;
-            enqueue(batch);
         }
     }
 
@@ -437,7 +462,12 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         sendThread.join(TimeUnit.SECONDS.toMillis(5));
         synchronized (closing) {
             active.buffer.release();
-            spare.buffer.release();
+            if (spare != null) {
+                spare.buffer.release();
+            }
+            if (full != null) {
+                full.buffer.release();
+            }
         }
     }
 
