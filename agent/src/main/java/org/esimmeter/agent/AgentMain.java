@@ -7,6 +7,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -26,10 +27,12 @@ import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
 import org.esimmeter.agent.meter.InterfaceMeter;
 import org.esimmeter.agent.meter.InterfaceMetrics;
+import org.esimmeter.agent.meter.SecondSink;
 import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
+import org.esimmeter.agent.ship.CollectorSink;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,64 +123,97 @@ public final class AgentMain {
             } catch (final ConfigException e) {
                 throw new UsageException(e.getMessage(), e);
             }
-            final String target = agentConfig.output().jsonLines();
-            // Counted down once the sink is closed: the shutdown hook waits for it before the JVM exits.
+            final AgentConfig.Output output = agentConfig.output();
+            // Counted down once the sinks are closed: the shutdown hook waits for it before the JVM exits.
             final CountDownLatch finished = new CountDownLatch(1);
             final AtomicBoolean drained = new AtomicBoolean();
-            final OutputStream stream;
+            CollectorSink collector = null;
+            OutputStream stream = null;
+            JsonLinesSink lines = null;
             try {
-                stream = "-".equals(target) ? parent.out : new BufferedOutputStream(new FileOutputStream(target, true));
-            } catch (final IOException e) {
-                throw new UsageException("output.jsonLines : cannot open " + target + ": " + e.getMessage(), e);
-            }
-            try {
-                // The sink never closes the stream it writes to: stdout stays open for whoever called us.
-                try (JsonLinesSink sink = new JsonLinesSink(stream)) {
-                    final LiveCapture capture;
+                if (agentConfig.collector() != null) {
+                    collector = openCollector(agentConfig.collector());
+                }
+                if (output.enabled()) {
+                    final String target = output.jsonLines();
                     try {
-                        capture = LiveCapture.open(agentConfig, sink);
-                    } catch (final CaptureException e) {
-                        throw new UsageException(e.getMessage(), e);
+                        stream = AgentConfig.Output.STDOUT.equals(target) ? parent.out :
+                            new BufferedOutputStream(new FileOutputStream(target, true));
+                    } catch (final IOException e) {
+                        throw new UsageException("output.jsonLines : cannot open " + target + ": " + e.getMessage(),
+                            e);
                     }
-                    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-                    new InterfaceMetrics(capture.meters()).bindTo(registry);
-                    final ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(task -> {
-                        final Thread thread = new Thread(task, "summary");
-                        thread.setDaemon(true);
-                        return thread;
-                    });
-                    summaries.scheduleAtFixedRate(() -> capture.meters().forEach(
-                        meter -> LOG.info(InterfaceMetrics.summary(registry, meter))), 60, 60, TimeUnit.SECONDS);
-                    final Thread stopper = new Thread(() -> {
-                        capture.stop();
-                        try {
-                            // Let the capture thread drain the ring and seal the partial second before exiting.
-                            if (!finished.await(5, TimeUnit.SECONDS)) {
-                                LOG.warn("capture did not stop within 5 s; the last second may be missing");
-                            } else if (drained.get()) {
-                                // SIGTERM is how a service manager stops us: after a clean drain that is success,
-                                // not the JVM's 128+signal status (systemd would report the unit as failed).
-                                Runtime.getRuntime().halt(0);
-                            }
-                        } catch (final InterruptedException e) {
-                            Thread.currentThread().interrupt();
+                    // The sink never closes the stream it writes to: stdout stays open for whoever called us.
+                    lines = new JsonLinesSink(stream);
+                }
+                final LiveCapture capture;
+                try {
+                    capture = LiveCapture.open(agentConfig, tee(lines, collector));
+                } catch (final CaptureException e) {
+                    throw new UsageException(e.getMessage(), e);
+                }
+                final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                new InterfaceMetrics(capture.meters()).bindTo(registry);
+                final ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(task -> {
+                    final Thread thread = new Thread(task, "summary");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+                final CollectorSink shipper = collector;
+                summaries.scheduleAtFixedRate(() -> {
+                    capture.meters().forEach(meter -> LOG.info(InterfaceMetrics.summary(registry, meter)));
+                    if (shipper != null) {
+                        LOG.info(shipSummary(shipper));
+                    }
+                }, 60, 60, TimeUnit.SECONDS);
+                final Thread stopper = new Thread(() -> {
+                    capture.stop();
+                    try {
+                        // Let the capture thread drain the ring and seal the partial second before exiting.
+                        if (!finished.await(5, TimeUnit.SECONDS)) {
+                            LOG.warn("capture did not stop within 5 s; the last second may be missing");
+                        } else if (drained.get()) {
+                            // SIGTERM is how a service manager stops us: after a clean drain that is success,
+                            // not the JVM's 128+signal status (systemd would report the unit as failed).
+                            Runtime.getRuntime().halt(0);
                         }
-                    }, "shutdown");
-                    Runtime.getRuntime().addShutdownHook(stopper);
-                    try {
-                        capture.run();
-                    } finally {
-                        summaries.shutdownNow();
-                        capture.close();
+                    } catch (final InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
-                    LOG.info("capture stopped");
+                }, "shutdown");
+                Runtime.getRuntime().addShutdownHook(stopper);
+                try {
+                    capture.run();
+                } finally {
+                    summaries.shutdownNow();
+                    capture.close();
+                }
+                LOG.info("capture stopped");
+                if (lines != null) {
+                    lines.close();
+                    lines = null;
+                }
+                if (collector != null) {
+                    // Within the shutdown hook's 5 s: the last seconds get 3 s to reach the collector.
+                    collector.close(3000);
+                    LOG.info(shipSummary(collector));
+                    collector = null;
                 }
                 drained.set(true);
             } finally {
-                if (stream != parent.out) {
-                    stream.close();
+                try {
+                    if (lines != null) {
+                        lines.close();
+                    }
+                    if (stream != null && stream != parent.out) {
+                        stream.close();
+                    }
+                    if (collector != null) {
+                        collector.close(0);
+                    }
+                } finally {
+                    finished.countDown();
                 }
-                finished.countDown();
             }
             return 0;
         }
@@ -200,6 +236,25 @@ public final class AgentMain {
             description = "distinct flows listed; beyond, bytes count in 'overflow' (default: ${DEFAULT-VALUE})")
         int maxFlows;
 
+        @Option(names = "--ship", paramLabel = "URL",
+            description = "also send the seconds to the collector at URL (POST URL/v1/ingest) and wait for its acks")
+        String ship;
+
+        @Option(names = "--agent-id", paramLabel = "ID", description = "agent id to ship as (with --ship)")
+        String agentId;
+
+        @Option(names = "--token", paramLabel = "TOKEN", description = "the agent's collector token (with --ship)")
+        String token;
+
+        @Option(names = "--token-env", paramLabel = "NAME",
+            description = "environment variable that holds the token (with --ship), instead of --token")
+        String tokenEnv;
+
+        @Option(names = "--ship-timeout", paramLabel = "DURATION", defaultValue = "60s",
+            description = "longest wait for the collector to acknowledge every batch: 500ms, 60s, 2m " +
+                "(default: ${DEFAULT-VALUE})")
+        String shipTimeout;
+
         @Parameters(index = "0", paramLabel = "FILE", description = "capture file (pcap or pcapng)")
         File file;
 
@@ -216,6 +271,8 @@ public final class AgentMain {
             } catch (final IllegalArgumentException e) {
                 throw new UsageException("--router-mac : " + e.getMessage(), e);
             }
+            final CollectorSink.Settings shipping = shipSettings();
+            final long shipTimeoutMillis = ship == null ? 0 : millis("--ship-timeout", shipTimeout);
             final SavefileReplay replay = new SavefileReplay(file);
             final PcapHandle handle;
             try {
@@ -224,20 +281,118 @@ public final class AgentMain {
                 throw new UsageException(e.getMessage(), e);
             }
             final UsageTotals totals = new UsageTotals(maxFlows, false);
-            final InterfaceMeter meter = new InterfaceMeter(file.getName(), file.getName(),
-                new FlowTable(4096, 1 << 20), new FragmentPorts(4096), totals);
-            final String warning = replay.run(handle, meter, rule);
-            if (warning != null) {
-                parent.err.println("esim-meter-agent: warning: " + file + " : libpcap stopped early: " + warning +
-                    " (totals cover the packets before that point)");
+            final CollectorSink collector = shipping == null ? null :
+                new CollectorSink(shipping, CollectorSink.interimFirstSequence());
+            try {
+                final InterfaceMeter meter = new InterfaceMeter(file.getName(), file.getName(),
+                    new FlowTable(4096, 1 << 20), new FragmentPorts(4096), tee(totals, collector));
+                final String warning = replay.run(handle, meter, rule);
+                if (warning != null) {
+                    parent.err.println("esim-meter-agent: warning: " + file + " : libpcap stopped early: " + warning +
+                        " (totals cover the packets before that point)");
+                }
+                if (json) {
+                    ReplayReport.write(parent.out, replay.linkType(), totals, warning);
+                } else {
+                    ReplayReport.summary(parent.out, file, replay.linkType(), totals);
+                }
+                if (collector == null) {
+                    return 0;
+                }
+                final boolean answered = collector.awaitDelivered(shipTimeoutMillis, TimeUnit.MILLISECONDS);
+                final String failure = !answered ?
+                    "not every batch was acknowledged within " + shipTimeout + " (" + collector.batchesAcknowledged() +
+                        " acknowledged, " + collector.attemptsFailed() + " failed attempts)" :
+                    collector.batchesRejected() > 0 ? collector.batchesRejected() + " batches refused: " +
+                        collector.lastRejection() :
+                    collector.secondsRefused() > 0 ? collector.secondsRefused() + " seconds could not be encoded" :
+                    null;
+                if (failure != null) {
+                    parent.err.println("esim-meter-agent: collector " + collector.ingestUri() + " : " + failure);
+                    return EXIT_FAILURE;
+                }
+                return 0;
+            } finally {
+                if (collector != null) {
+                    collector.close(0);
+                }
             }
-            if (json) {
-                ReplayReport.write(parent.out, replay.linkType(), totals, warning);
-            } else {
-                ReplayReport.summary(parent.out, file, replay.linkType(), totals);
-            }
-            return 0;
         }
+
+        /** Null without --ship; the shipping options are refused without it. */
+        private CollectorSink.Settings shipSettings() throws UsageException {
+            if (ship == null) {
+                if (agentId != null || token != null || tokenEnv != null) {
+                    throw new UsageException("--agent-id, --token and --token-env need --ship URL", null);
+                }
+                return null;
+            }
+            final AgentConfig.Collector collector;
+            try {
+                final URI url = AgentConfig.collectorUrl("--ship", ship);
+                if (agentId == null) {
+                    throw new UsageException("--ship needs --agent-id ID", null);
+                }
+                if ((token == null) == (tokenEnv == null)) {
+                    throw new UsageException("--ship needs one of --token TOKEN or --token-env NAME", null);
+                }
+                collector = new AgentConfig.Collector(url.toString(), agentId, token, tokenEnv, null, null);
+            } catch (final ConfigException e) {
+                throw new UsageException(e.getMessage(), e);
+            }
+            final String secret;
+            try {
+                secret = collector.resolveToken(System.getenv());
+            } catch (final ConfigException e) {
+                throw new UsageException("--token-env : " + tokenEnv + " is not set in the environment", e);
+            }
+            // A replay must not drop what it metered: the queue is unbounded (it holds at most the file's seconds).
+            return CollectorSink.Settings.of(URI.create(collector.url()), collector.agentId(), secret,
+                collector.batchMaxBytes(), Long.MAX_VALUE);
+        }
+    }
+
+    /** The configured collector's sink; a token variable that is not set is bad input. */
+    private static CollectorSink openCollector(final AgentConfig.Collector config) throws UsageException {
+        final String token;
+        try {
+            token = config.resolveToken(System.getenv());
+        } catch (final ConfigException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+        final CollectorSink sink = new CollectorSink(CollectorSink.Settings.of(URI.create(config.url()),
+            config.agentId(), token, config.batchMaxBytes(), config.queueMaxBytes()), CollectorSink.interimFirstSequence());
+        LOG.info("shipping to {} as agent {}", sink.ingestUri(), config.agentId());
+        return sink;
+    }
+
+    private static String shipSummary(final CollectorSink sink) {
+        return String.format("collector %s: %d seconds encoded, %d batches (%d seconds) acknowledged, %d refused, " +
+            "%d dropped (%d seconds), %d failed attempts, %d bytes queued", sink.ingestUri(), sink.secondsEncoded(),
+            sink.batchesAcknowledged(), sink.secondsAcknowledged(), sink.batchesRejected(), sink.batchesDropped(),
+            sink.secondsDropped(), sink.attemptsFailed(), sink.queuedBytes());
+    }
+
+    /** Both sinks, in order; either may be absent. */
+    private static SecondSink tee(final SecondSink first, final SecondSink second) {
+        if (first == null || second == null) {
+            return first == null ? second : first;
+        }
+        return record -> {
+            first.onSecond(record);
+            second.onSecond(record);
+        };
+    }
+
+    /** "500ms", "60s", "2m" or plain seconds. */
+    static long millis(final String option, final String text) throws UsageException {
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?").matcher(text.trim());
+        if (!m.matches()) {
+            throw new UsageException(option + " : " + text + " (expected: a duration such as 500ms, 60s or 2m)", null);
+        }
+        final long value = Long.parseLong(m.group(1));
+        final String unit = m.group(2) == null ? "s" : m.group(2);
+        return "ms".equals(unit) ? value : "s".equals(unit) ? value * 1000 : value * 60_000;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

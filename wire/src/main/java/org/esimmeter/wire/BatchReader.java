@@ -100,26 +100,43 @@ public final class BatchReader {
                 body.readableBytes() + " bytes");
         }
         final List<FlowUsage> flows = new ArrayList<>((int) flowCount);
-        final TrafficCounters parts = new TrafficCounters();
+        // Exact sums: parts that wrap around 2^64 onto the total must not pass for a match.
+        final long[] parts = new long[WireFormat.COUNTER_VALUES];
         for (int i = 0; i < flowCount; i++) {
             final FlowUsage flow = readFlow(body, where + ".flow[" + i + "]");
-            parts.add(flow.direction(), flow.packets(), flow.wireBytes(), flow.ipBytes());
+            final int base = flow.direction() * TrafficCounters.METRICS;
+            addExact(parts, base + TrafficCounters.PACKETS, flow.packets(), where);
+            addExact(parts, base + TrafficCounters.WIRE_BYTES, flow.wireBytes(), where);
+            addExact(parts, base + TrafficCounters.IP_BYTES, flow.ipBytes(), where);
             flows.add(flow);
         }
-        parts.add(overflow);
-        parts.add(nonIp);
-        parts.add(unparsed);
         for (int direction = 0; direction < Direction.COUNT; direction++) {
             for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
-                if (parts.get(direction, metric) != total.get(direction, metric)) {
+                final int at = direction * TrafficCounters.METRICS + metric;
+                addExact(parts, at, overflow.get(direction, metric), where);
+                addExact(parts, at, nonIp.get(direction, metric), where);
+                addExact(parts, at, unparsed.get(direction, metric), where);
+                if (parts[at] != total.get(direction, metric)) {
                     throw new WireFormatException(where + " : flows + overflow + nonIp + unparsed = " +
-                        parts.get(direction, metric) + " but total = " + total.get(direction, metric) + " (" +
+                        parts[at] + " but total = " + total.get(direction, metric) + " (" +
                         Direction.name(direction) + ", " + TrafficCounters.metricName(metric) + ")");
                 }
             }
         }
         return new SecondUsage(interfaceName, profile, epochSecond, total, nonIp, unparsed, overflow, pcapReceived,
             pcapDropped, flows);
+    }
+
+    private static void addExact(final long[] sums, final int index, final long value, final String where)
+        throws WireFormatException {
+        final long sum = sums[index] + value;
+        // Both operands are >= 0 (varints), so overflow shows as a negative sum.
+        if (sum < 0) {
+            throw new WireFormatException(where + " : flows + overflow + nonIp + unparsed exceed " + Long.MAX_VALUE +
+                " (" + Direction.name(index / TrafficCounters.METRICS) + ", " +
+                TrafficCounters.metricName(index % TrafficCounters.METRICS) + ")");
+        }
+        sums[index] = sum;
     }
 
     private static FlowUsage readFlow(final ByteBuf body, final String where) throws WireFormatException {
@@ -207,6 +224,9 @@ public final class BatchReader {
             }
             final int b = body.readUnsignedByte();
             if (shift == 63 && b > 0) {
+                if ((b & 0x80) != 0) {
+                    throw new WireFormatException(where + " : varint longer than 10 bytes");
+                }
                 // The tenth byte may only carry bit 63, and counters never need it: refuse rather than wrap.
                 throw new WireFormatException(where + " : varint exceeds " + Long.MAX_VALUE);
             }
@@ -215,6 +235,6 @@ public final class BatchReader {
                 return value;
             }
         }
-        throw new WireFormatException(where + " : varint longer than 10 bytes");
+        throw new IllegalStateException("unreachable: the tenth byte either ends the varint or is refused");
     }
 }

@@ -8,6 +8,9 @@ import java.util.zip.CRC32C;
  * Encodes one batch frame ({@link WireFormat}) into a caller's {@link ByteBuf}: {@link #begin}, then per second
  * {@link #second} followed by exactly as many {@link #flow}s as it declared, then {@link #end}. Reusable; writes
  * nothing but the frame and allocates only the checksum's buffer view.
+ * <p>
+ * Every call validates all its arguments before it writes a byte: a refused call (IllegalArgumentException) leaves
+ * the frame and the writer as they were, so the caller can skip one bad second and still end a valid batch.
  */
 public final class BatchWriter {
     private final CRC32C crc = new CRC32C();
@@ -25,6 +28,7 @@ public final class BatchWriter {
             throw new IllegalArgumentException("agentId : empty (expected: 1.." + WireFormat.MAX_STRING_BYTES +
                 " UTF-8 bytes)");
         }
+        requireStringLength("agentId", agentId);
         this.out = out;
         frameStart = out.writerIndex();
         out.writeInt(WireFormat.MAGIC);
@@ -51,6 +55,14 @@ public final class BatchWriter {
         if (flowCount < 0) {
             throw new IllegalArgumentException("flowCount : " + flowCount + " (expected: >= 0)");
         }
+        requireStringLength("interface", interfaceName);
+        requireStringLength("profile", profile);
+        requireNotNegative(total);
+        requireNotNegative(nonIp);
+        requireNotNegative(unparsed);
+        requireNotNegative(overflow);
+        requireNotNegative(pcapReceived);
+        requireNotNegative(pcapDropped);
         writeString("interface", interfaceName);
         writeString("profile", profile);
         out.writeLong(epochSecond);
@@ -73,6 +85,19 @@ public final class BatchWriter {
         if (flowsExpected == 0) {
             throw new IllegalStateException("more flows than the second declared");
         }
+        if (direction < 0 || direction >= Direction.COUNT) {
+            throw new IllegalArgumentException("direction : " + direction + " (expected: 0.." + (Direction.COUNT - 1) +
+                ")");
+        }
+        if (ipVersion != 4 && ipVersion != 6) {
+            throw new IllegalArgumentException("ipVersion : " + ipVersion + " (expected: 4 or 6)");
+        }
+        requireRange("protocol", protocol, 255);
+        requireRange("srcPort", srcPort, 65535);
+        requireRange("dstPort", dstPort, 65535);
+        requireNotNegative(packets);
+        requireNotNegative(wireBytes);
+        requireNotNegative(ipBytes);
         final boolean ipv6 = ipVersion == 6;
         out.writeByte((direction & WireFormat.FLAG_DIRECTION_MASK) | (ipv6 ? WireFormat.FLAG_IPV6 : 0));
         out.writeByte(protocol);
@@ -110,12 +135,37 @@ public final class BatchWriter {
         }
     }
 
-    private void writeString(final String name, final String value) {
+    private static int requireStringLength(final String name, final String value) {
         final int length = ByteBufUtil.utf8Bytes(value);
         if (length < 1 || length > WireFormat.MAX_STRING_BYTES) {
             throw new IllegalArgumentException(name + " : " + length + " UTF-8 bytes (expected: 1.." +
                 WireFormat.MAX_STRING_BYTES + ")");
         }
+        return length;
+    }
+
+    private static void requireRange(final String name, final int value, final int max) {
+        if (value < 0 || value > max) {
+            throw new IllegalArgumentException(name + " : " + value + " (expected: 0.." + max + ")");
+        }
+    }
+
+    private static void requireNotNegative(final long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("counter : " + value + " (expected: >= 0)");
+        }
+    }
+
+    private static void requireNotNegative(final TrafficCounters counters) {
+        for (int direction = 0; direction < Direction.COUNT; direction++) {
+            for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+                requireNotNegative(counters.get(direction, metric));
+            }
+        }
+    }
+
+    private void writeString(final String name, final String value) {
+        final int length = requireStringLength(name, value);
         out.writeByte(length);
         ByteBufUtil.writeUtf8(out, value);
     }
@@ -137,10 +187,8 @@ public final class BatchWriter {
         }
     }
 
+    /** Callers have checked {@code value >= 0}. */
     private void writeVarint(final long value) {
-        if (value < 0) {
-            throw new IllegalArgumentException("counter : " + value + " (expected: >= 0)");
-        }
         long remaining = value;
         while ((remaining & ~0x7FL) != 0) {
             out.writeByte((int) ((remaining & 0x7F) | 0x80));

@@ -1,9 +1,14 @@
 package org.esimmeter.agent.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.esimmeter.wire.WireFormat;
 
 /**
  * The agent's configuration file (YAML). Missing keys take the defaults below; unknown keys are errors, so a typo
@@ -12,11 +17,14 @@ import java.util.Set;
 public record AgentConfig(
     @JsonProperty("capture") Capture capture,
     @JsonProperty("interfaces") List<Interface> interfaces,
+    @JsonProperty("collector") Collector collector,
     @JsonProperty("output") Output output) {
 
     public AgentConfig {
         capture = capture == null ? Capture.DEFAULTS : capture;
-        output = output == null ? Output.DEFAULTS : output;
+        // JSON lines go to stdout by default only when they are the sole output; with a collector, only if asked.
+        final String jsonLines = output == null ? null : output.jsonLines();
+        output = new Output(jsonLines != null ? jsonLines : collector == null ? Output.STDOUT : Output.NONE);
         if (interfaces == null || interfaces.isEmpty()) {
             throw new ConfigException("interfaces : missing (expected: at least one interface to meter)");
         }
@@ -62,16 +70,119 @@ public record AgentConfig(
                 throw new ConfigException("interfaces[].name : missing");
             }
             profile = profile == null || profile.isBlank() ? name : profile;
+            wireString("interfaces[].name", name);
+            wireString("interfaces[].profile", profile);
             filter = filter == null ? "" : filter.trim();
         }
     }
 
-    /** Where sealed seconds go until the shipper exists: JSON lines to a file, or "-" for stdout. */
+    /**
+     * Sealed seconds as JSON lines: a file path (appended), "-" for stdout, or "none". Unset, it is "-" without a
+     * collector and "none" with one (the lines then only duplicate what the collector stores).
+     */
     public record Output(@JsonProperty("jsonLines") String jsonLines) {
-        static final Output DEFAULTS = new Output(null);
+        public static final String STDOUT = "-";
+        public static final String NONE = "none";
 
         public Output {
-            jsonLines = jsonLines == null || jsonLines.isBlank() ? "-" : jsonLines;
+            jsonLines = jsonLines == null || jsonLines.isBlank() ? null : jsonLines.trim();
+        }
+
+        public boolean enabled() {
+            return jsonLines != null && !NONE.equals(jsonLines);
+        }
+    }
+
+    /**
+     * The collector this agent ships every second to ({@code POST {url}/v1/ingest}). The token is given inline or,
+     * better for secrets, as the name of an environment variable ({@code tokenEnv}); exactly one of the two.
+     */
+    public record Collector(
+        @JsonProperty("url") String url,
+        @JsonProperty("agentId") String agentId,
+        @JsonProperty("token") String token,
+        @JsonProperty("tokenEnv") String tokenEnv,
+        @JsonProperty("batchMaxBytes") Integer batchMaxBytes,
+        @JsonProperty("queueMaxBytes") Integer queueMaxBytes) {
+
+        public Collector {
+            url = collectorUrl("collector.url", url).toString();
+            if (agentId == null || agentId.isBlank()) {
+                throw new ConfigException("collector.agentId : missing (expected: this router's name at the collector)");
+            }
+            agentId = agentId.trim();
+            wireString("collector.agentId", agentId);
+            final boolean hasToken = token != null && !token.isBlank();
+            final boolean hasTokenEnv = tokenEnv != null && !tokenEnv.isBlank();
+            if (hasToken == hasTokenEnv) {
+                throw new ConfigException("collector : " + (hasToken ? "both token and tokenEnv are set" :
+                    "token missing") + " (expected: token, or tokenEnv naming an environment variable that holds it)");
+            }
+            token = hasToken ? token.trim() : null;
+            tokenEnv = hasTokenEnv ? tokenEnv.trim() : null;
+            if (token != null) {
+                headerSafe("collector.token", token);
+            }
+            // One second of 65,536 IPv6 flows is about 4 MB: it is shipped whole whatever this bound, and the
+            // collector's default frame limit is 16 MiB.
+            batchMaxBytes = between("collector.batchMaxBytes", batchMaxBytes, 1 << 20, 4 << 10, 8 << 20);
+            queueMaxBytes = between("collector.queueMaxBytes", queueMaxBytes, 32 << 20, 64 << 10, 1 << 30);
+            if (queueMaxBytes < batchMaxBytes) {
+                throw new ConfigException("collector.queueMaxBytes : " + queueMaxBytes + " (expected: >= " +
+                    "collector.batchMaxBytes, " + batchMaxBytes + ")");
+            }
+        }
+
+        /** The token, read from the environment when {@code tokenEnv} names it. */
+        public String resolveToken(final Map<String, String> environment) {
+            if (token != null) {
+                return token;
+            }
+            final String value = environment.get(tokenEnv);
+            if (value == null || value.isBlank()) {
+                throw new ConfigException("collector.tokenEnv : " + tokenEnv + " is not set in the environment");
+            }
+            headerSafe("collector.tokenEnv : " + tokenEnv, value.trim());
+            return value.trim();
+        }
+    }
+
+    /** An http(s) base URL without query or fragment; the agent appends /v1/ingest. */
+    public static URI collectorUrl(final String key, final String url) {
+        if (url == null || url.isBlank()) {
+            throw new ConfigException(key + " : missing (expected: http(s)://host:port of the collector)");
+        }
+        final URI uri;
+        try {
+            uri = new URI(url.trim());
+        } catch (final URISyntaxException e) {
+            throw new ConfigException(key + " : " + url + " (expected: http(s)://host:port; " + e.getReason() + ")",
+                e);
+        }
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null ||
+            uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new ConfigException(key + " : " + url + " (expected: http(s)://host:port, no query)");
+        }
+        final String text = uri.toString();
+        return URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+    }
+
+    /** What the wire format can carry: 1..255 UTF-8 bytes. */
+    private static void wireString(final String key, final String value) {
+        final int length = value.getBytes(StandardCharsets.UTF_8).length;
+        if (length > WireFormat.MAX_STRING_BYTES) {
+            throw new ConfigException(key + " : " + length + " UTF-8 bytes (expected: 1.." +
+                WireFormat.MAX_STRING_BYTES + ")");
+        }
+    }
+
+    /** A token goes into an HTTP header: printable ASCII only, so it can neither break nor inject a header. */
+    private static void headerSafe(final String key, final String token) {
+        for (int i = 0; i < token.length(); i++) {
+            final char c = token.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                throw new ConfigException(key + " : contains a character that is not printable ASCII");
+            }
         }
     }
 

@@ -1,0 +1,45 @@
+package org.esimmeter.agent.ship;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.esimmeter.agent.config.AgentConfig;
+import org.esimmeter.agent.config.ConfigLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** config/agent.yaml loads as shipped, and with its collector section uncommented. */
+class ExampleConfigTest {
+    @TempDir
+    Path dir;
+
+    private static Path example() {
+        for (Path at = Path.of("").toAbsolutePath(); at != null; at = at.getParent()) {
+            final Path candidate = at.resolve("config").resolve("agent.yaml");
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("config/agent.yaml not found above " + Path.of("").toAbsolutePath());
+    }
+
+    @Test
+    void shouldLoadTheExampleAsShippedAndWithTheCollectorUncommented() throws IOException {
+        final String text = Files.readString(example());
+        final AgentConfig plain = ConfigLoader.load(example());
+        assertNull(plain.collector());
+        assertEquals("-", plain.output().jsonLines());
+
+        final String uncommented = text.replaceAll("(?m)^#collector:", "collector:").replaceAll("(?m)^#  ", "  ");
+        final AgentConfig shipping = ConfigLoader.load(Files.writeString(dir.resolve("agent.yaml"), uncommented));
+        assertEquals("http://127.0.0.1:8080", shipping.collector().url());
+        assertEquals("travel-router-1", shipping.collector().agentId());
+        assertEquals("ESIM_METER_TOKEN", shipping.collector().tokenEnv());
+        assertEquals(1 << 20, shipping.collector().batchMaxBytes());
+        assertEquals(32 << 20, shipping.collector().queueMaxBytes());
+        assertEquals("none", shipping.output().jsonLines());
+    }
+}
