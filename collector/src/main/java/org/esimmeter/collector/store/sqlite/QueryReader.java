@@ -1,0 +1,274 @@
+package org.esimmeter.collector.store.sqlite;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.esimmeter.collector.store.AgentInfo;
+import org.esimmeter.collector.store.GroupBy;
+import org.esimmeter.collector.store.GroupKey;
+import org.esimmeter.collector.store.GroupUsage;
+import org.esimmeter.collector.store.RangePlan;
+import org.esimmeter.collector.store.Resolution;
+import org.esimmeter.collector.store.StoreException;
+import org.esimmeter.collector.store.UsagePoint;
+import org.esimmeter.collector.store.UsageQuery;
+import org.esimmeter.wire.Addresses;
+import org.esimmeter.wire.Direction;
+import org.esimmeter.wire.TrafficCounters;
+
+/**
+ * One reader connection and the query logic. Used by one thread at a time (borrowed from the store's pool); every
+ * query runs in one read transaction so all pieces of its {@link RangePlan} see the same committed snapshot.
+ * <p>
+ * Rows are summed first by (output bucket, integer id) — series for interface dimensions, flow for flow dimensions
+ * — and mapped to {@link GroupKey}s only once at the end, so the per-row work is a hash lookup on two longs.
+ */
+final class QueryReader {
+    private static final Comparator<GroupUsage> MOST_WIRE_BYTES_FIRST = Comparator
+        .comparingLong((GroupUsage g) -> g.usage().sum(TrafficCounters.WIRE_BYTES)).reversed()
+        .thenComparing(GroupUsage::group);
+
+    private final Connection connection;
+    private final SeriesDirectory seriesDirectory;
+    private final FlowDirectory flowDirectory;
+
+    private record BucketId(long bucket, long id) {
+    }
+
+    QueryReader(final Connection connection, final SeriesDirectory seriesDirectory,
+        final FlowDirectory flowDirectory) {
+        this.connection = connection;
+        this.seriesDirectory = seriesDirectory;
+        this.flowDirectory = flowDirectory;
+    }
+
+    List<UsagePoint> usage(final UsageQuery query) throws StoreException {
+        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> buckets = read(query, query.step(), true);
+        final List<UsagePoint> points = new ArrayList<>();
+        buckets.forEach((bucket, groups) ->
+            groups.forEach((group, usage) -> points.add(new UsagePoint(bucket, group, usage))));
+        return points;
+    }
+
+    List<GroupUsage> totals(final UsageQuery query) throws StoreException {
+        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> buckets = read(query, Resolution.DAY, false);
+        final List<GroupUsage> totals = new ArrayList<>();
+        buckets.values().forEach(groups -> groups.forEach((group, usage) -> totals.add(new GroupUsage(group, usage))));
+        return totals;
+    }
+
+    List<GroupUsage> top(final UsageQuery query, final int limit) throws StoreException {
+        final List<GroupUsage> totals = new ArrayList<>(totals(query));
+        totals.sort(MOST_WIRE_BYTES_FIRST);
+        return List.copyOf(totals.subList(0, Math.min(limit, totals.size())));
+    }
+
+    List<AgentInfo> agents() throws StoreException {
+        final Map<String, AgentInfo> agents = new LinkedHashMap<>();
+        final Map<String, Map<String, AgentInfo.InterfaceInfo>> interfaces = new HashMap<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+            "SELECT a.name, a.last_seen, a.last_sequence, s.interface, s.profile, s.last_second " +
+            "FROM agent a LEFT JOIN series s ON s.agent = a.id " +
+            "ORDER BY a.name, s.interface, s.last_second DESC, s.id DESC");
+            ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                final String agent = rs.getString(1);
+                agents.putIfAbsent(agent, new AgentInfo(agent, rs.getLong(2), rs.getLong(3), List.of()));
+                final String interfaceName = rs.getString(4);
+                if (interfaceName != null) {
+                    // First row per interface is the series with the newest second: its profile is the current one.
+                    interfaces.computeIfAbsent(agent, k -> new LinkedHashMap<>()).putIfAbsent(interfaceName,
+                        new AgentInfo.InterfaceInfo(interfaceName, rs.getString(5), rs.getLong(6)));
+                }
+            }
+        } catch (final SQLException e) {
+            throw failure(e);
+        }
+        final List<AgentInfo> result = new ArrayList<>(agents.size());
+        agents.forEach((name, info) -> result.add(new AgentInfo(name, info.lastSeenEpochSecond(),
+            info.lastSequence(), List.copyOf(interfaces.getOrDefault(name, Map.of()).values()))));
+        return result;
+    }
+
+    /**
+     * Sums of {@code query}'s range per output bucket and group. With {@code perBucket} the output bucket is the
+     * step bucket of each row (rows never straddle one, since no piece is coarser than the step); without, every
+     * row falls in one bucket keyed by the range's start.
+     */
+    private TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> read(final UsageQuery query,
+        final Resolution coarsest, final boolean perBucket) throws StoreException {
+        try {
+            connection.setAutoCommit(false);
+            try {
+                final Map<Long, SeriesDirectory.Series> series = seriesDirectory.current(connection);
+                final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
+                    query.profile());
+                if (matching != null && matching.isEmpty()) {
+                    return new TreeMap<>();
+                }
+                final String seriesFilter = matching == null ? "" : " AND series IN (" + join(matching) + ")";
+                final List<RangePlan.Piece> pieces = RangePlan.cover(query.fromSecond(), query.toSecond(), coarsest);
+                final Resolution step = query.step();
+                final long fixedBucket = query.fromSecond();
+                return query.groupBy().isFlowDimension()
+                    ? readFlows(query.groupBy(), pieces, seriesFilter, perBucket, step, fixedBucket)
+                    : readInterfaces(query.groupBy(), series, pieces, seriesFilter, perBucket, step, fixedBucket);
+            } finally {
+                connection.setAutoCommit(true); // ends the read transaction
+            }
+        } catch (final SQLException | IllegalStateException e) {
+            throw failure(e);
+        }
+    }
+
+    private TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> readInterfaces(final GroupBy groupBy,
+        final Map<Long, SeriesDirectory.Series> series, final List<RangePlan.Piece> pieces, final String seriesFilter,
+        final boolean perBucket, final Resolution step, final long fixedBucket) throws SQLException {
+        final Map<BucketId, long[]> sums = new HashMap<>();
+        for (final RangePlan.Piece piece : pieces) {
+            try (PreparedStatement statement = connection.prepareStatement("SELECT bucket, series, " +
+                Schema.COUNTER_COLUMNS + " FROM " + Schema.usageTable(piece.resolution()) +
+                " WHERE bucket >= ? AND bucket < ?" + seriesFilter)) {
+                statement.setLong(1, piece.fromBucket());
+                statement.setLong(2, piece.toBucket());
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        final long bucket = perBucket ? step.bucketStart(rs.getLong(1)) : fixedBucket;
+                        final long[] sum = sums.computeIfAbsent(new BucketId(bucket, rs.getLong(2)),
+                            k -> new long[Schema.COUNTERS]);
+                        for (int i = 0; i < Schema.COUNTERS; i++) {
+                            sum[i] += rs.getLong(3 + i);
+                        }
+                    }
+                }
+            }
+        }
+        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> result = new TreeMap<>();
+        sums.forEach((key, sum) -> {
+            final SeriesDirectory.Series s = series.get(key.id());
+            if (s == null) {
+                throw new IllegalStateException("series dictionary : id " + key.id() + " missing");
+            }
+            final GroupKey group = switch (groupBy) {
+                case AGENT -> GroupKey.ofAgent(s.agent());
+                case INTERFACE -> GroupKey.ofInterface(s.agent(), s.interfaceName(), s.profile());
+                case PROFILE -> GroupKey.ofProfile(s.profile());
+                default -> throw new IllegalStateException("not an interface dimension: " + groupBy);
+            };
+            final TrafficCounters counters = result.computeIfAbsent(key.bucket(), k -> new TreeMap<>())
+                .computeIfAbsent(group, k -> new TrafficCounters());
+            for (int direction = 0; direction < Direction.COUNT; direction++) {
+                final int base = direction * TrafficCounters.METRICS;
+                counters.add(direction, sum[base + TrafficCounters.PACKETS], sum[base + TrafficCounters.WIRE_BYTES],
+                    sum[base + TrafficCounters.IP_BYTES]);
+            }
+        });
+        return withoutEmpty(result);
+    }
+
+    private TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> readFlows(final GroupBy groupBy,
+        final List<RangePlan.Piece> pieces, final String seriesFilter, final boolean perBucket,
+        final Resolution step, final long fixedBucket) throws SQLException {
+        final Map<BucketId, long[]> sums = new HashMap<>();
+        for (final RangePlan.Piece piece : pieces) {
+            if (piece.resolution() == Resolution.SECOND) {
+                try (PreparedStatement statement = connection.prepareStatement("SELECT bucket, flows FROM " +
+                    Schema.flowTable(Resolution.SECOND) + " WHERE bucket >= ? AND bucket < ?" + seriesFilter)) {
+                    statement.setLong(1, piece.fromBucket());
+                    statement.setLong(2, piece.toBucket());
+                    try (ResultSet rs = statement.executeQuery()) {
+                        while (rs.next()) {
+                            final long bucket = perBucket ? step.bucketStart(rs.getLong(1)) : fixedBucket;
+                            FlowBlob.forEach(rs.getBytes(2), (flowId, packets, wireBytes, ipBytes) -> {
+                                final long[] sum = sums.computeIfAbsent(new BucketId(bucket, flowId),
+                                    k -> new long[3]);
+                                sum[0] += packets;
+                                sum[1] += wireBytes;
+                                sum[2] += ipBytes;
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
+            try (PreparedStatement statement = connection.prepareStatement("SELECT bucket, flow, packets, " +
+                "wire_bytes, ip_bytes FROM " + Schema.flowTable(piece.resolution()) +
+                " WHERE bucket >= ? AND bucket < ?" + seriesFilter)) {
+                statement.setLong(1, piece.fromBucket());
+                statement.setLong(2, piece.toBucket());
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        final long bucket = perBucket ? step.bucketStart(rs.getLong(1)) : fixedBucket;
+                        final long[] sum = sums.computeIfAbsent(new BucketId(bucket, rs.getLong(2)), k -> new long[3]);
+                        sum[0] += rs.getLong(3);
+                        sum[1] += rs.getLong(4);
+                        sum[2] += rs.getLong(5);
+                    }
+                }
+            }
+        }
+        final Set<Long> flowIds = new HashSet<>();
+        sums.keySet().forEach(key -> flowIds.add(key.id()));
+        final Map<Long, FlowKey> flows = flowDirectory.resolve(connection, flowIds);
+        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> result = new TreeMap<>();
+        sums.forEach((key, sum) -> {
+            final FlowKey flow = flows.get(key.id());
+            result.computeIfAbsent(key.bucket(), k -> new TreeMap<>())
+                .computeIfAbsent(flowGroup(groupBy, flow), k -> new TrafficCounters())
+                .add(flow.direction(), sum[0], sum[1], sum[2]);
+        });
+        return withoutEmpty(result);
+    }
+
+    private static GroupKey flowGroup(final GroupBy groupBy, final FlowKey flow) {
+        return switch (groupBy) {
+            case FLOW -> new GroupKey(null, null, null, Direction.name(flow.direction()), flow.protocol(),
+                Addresses.format(flow.ipVersion(), flow.srcHi(), flow.srcLo()), flow.srcPort(),
+                Addresses.format(flow.ipVersion(), flow.dstHi(), flow.dstLo()), flow.dstPort());
+            case DST -> new GroupKey(null, null, null, null, 0, null, 0,
+                Addresses.format(flow.ipVersion(), flow.dstHi(), flow.dstLo()), 0);
+            case SRC -> new GroupKey(null, null, null, null, 0,
+                Addresses.format(flow.ipVersion(), flow.srcHi(), flow.srcLo()), 0, null, 0);
+            case PROTOCOL -> new GroupKey(null, null, null, null, flow.protocol(), null, 0, null, 0);
+            default -> throw new IllegalStateException("not a flow dimension: " + groupBy);
+        };
+    }
+
+    /** A group whose rows exist but sum to nothing (an idle second) is not "usage". */
+    private static TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> withoutEmpty(
+        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> result) {
+        result.values().forEach(groups -> groups.values().removeIf(TrafficCounters::isEmpty));
+        result.values().removeIf(Map::isEmpty);
+        return result;
+    }
+
+    private static String join(final Set<Long> ids) {
+        final StringBuilder text = new StringBuilder();
+        for (final Long id : ids) {
+            text.append(text.length() == 0 ? "" : ",").append(id.longValue());
+        }
+        return text.toString();
+    }
+
+    private static StoreException failure(final Exception e) {
+        return new StoreException("store : query failed (" + e.getMessage() + ")", e);
+    }
+
+    void close() {
+        try {
+            connection.close();
+        } catch (final SQLException ignored) {
+            // closing anyway
+        }
+    }
+}

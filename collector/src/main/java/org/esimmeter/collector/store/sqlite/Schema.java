@@ -1,0 +1,91 @@
+package org.esimmeter.collector.store.sqlite;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.esimmeter.collector.store.Resolution;
+
+/**
+ * Tables of the SQLite store (schema version 1, kept in {@code PRAGMA user_version}).
+ * <pre>
+ * agent     (id PK, name UNIQUE, last_seen, last_sequence, sequence_floor)    dictionary + last-seen
+ * batch_log (agent, sequence) PK, stored_at                WITHOUT ROWID     dedup, same transaction as the data
+ * series    (id PK, agent, interface, profile) UNIQUE, last_second          dictionary: what a usage row belongs to
+ * flow      (id PK, direction, ip_version, protocol, src, src_port, dst, dst_port) UNIQUE      flow dictionary
+ * usage_1s | usage_1m | usage_1h | usage_1d
+ *           (bucket, series) PK, 9 counters                  WITHOUT ROWID     interface totals per resolution
+ * flow_1s   (bucket, series) PK, flows BLOB ({@link FlowBlob}) WITHOUT ROWID   per-second flow detail, compact
+ * flow_1m | flow_1h | flow_1d
+ *           (bucket, series, flow) PK, packets, wire_bytes, ip_bytes  WITHOUT ROWID   flow rollups
+ * </pre>
+ * Every data table leads its primary key with the bucket: rows arrive in time order, so inserts land on the
+ * right-most pages of each B-tree (hot in the page cache), a range query is one index range, and retention is a
+ * range delete. A series is (agent, interface, profile): an interface that changes eSIM profile starts a new series,
+ * so rollups stay exact per profile even when the change happens in the middle of a day.
+ */
+final class Schema {
+    static final int VERSION = 1;
+
+    /** Counter columns in {@link org.esimmeter.wire.TrafficCounters} order: direction-major, then metric. */
+    static final String COUNTER_COLUMNS =
+        "up_packets, up_wire_bytes, up_ip_bytes, down_packets, down_wire_bytes, down_ip_bytes, " +
+        "unknown_packets, unknown_wire_bytes, unknown_ip_bytes";
+    static final int COUNTERS = 9;
+
+    private Schema() {
+    }
+
+    static String usageTable(final Resolution resolution) {
+        return "usage_" + resolution.label();
+    }
+
+    static String flowTable(final Resolution resolution) {
+        return "flow_" + resolution.label();
+    }
+
+    static void create(final Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            final int version;
+            try (ResultSet rs = statement.executeQuery("PRAGMA user_version")) {
+                version = rs.next() ? rs.getInt(1) : 0;
+            }
+            if (version == VERSION) {
+                return;
+            }
+            if (version != 0) {
+                throw new SQLException("schema version : " + version + " (expected: " + VERSION + ")");
+            }
+            statement.executeUpdate("CREATE TABLE agent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, " +
+                "last_seen INTEGER NOT NULL, last_sequence INTEGER NOT NULL, sequence_floor INTEGER)");
+            statement.executeUpdate("CREATE TABLE batch_log (agent INTEGER NOT NULL, sequence INTEGER NOT NULL, " +
+                "stored_at INTEGER NOT NULL, PRIMARY KEY (agent, sequence)) WITHOUT ROWID");
+            statement.executeUpdate("CREATE TABLE series (id INTEGER PRIMARY KEY, agent INTEGER NOT NULL, " +
+                "interface TEXT NOT NULL, profile TEXT NOT NULL, last_second INTEGER NOT NULL, " +
+                "UNIQUE (agent, interface, profile))");
+            statement.executeUpdate("CREATE TABLE flow (id INTEGER PRIMARY KEY, direction INTEGER NOT NULL, " +
+                "ip_version INTEGER NOT NULL, protocol INTEGER NOT NULL, src_hi INTEGER NOT NULL, " +
+                "src_lo INTEGER NOT NULL, src_port INTEGER NOT NULL, dst_hi INTEGER NOT NULL, " +
+                "dst_lo INTEGER NOT NULL, dst_port INTEGER NOT NULL, UNIQUE (direction, ip_version, protocol, " +
+                "src_hi, src_lo, src_port, dst_hi, dst_lo, dst_port))");
+            for (final Resolution resolution : Resolution.values()) {
+                final StringBuilder counters = new StringBuilder();
+                for (final String column : COUNTER_COLUMNS.split(", ")) {
+                    counters.append(column).append(" INTEGER NOT NULL, ");
+                }
+                statement.executeUpdate("CREATE TABLE " + usageTable(resolution) + " (bucket INTEGER NOT NULL, " +
+                    "series INTEGER NOT NULL, " + counters + "PRIMARY KEY (bucket, series)) WITHOUT ROWID");
+                if (resolution == Resolution.SECOND) {
+                    statement.executeUpdate("CREATE TABLE " + flowTable(resolution) + " (bucket INTEGER NOT NULL, " +
+                        "series INTEGER NOT NULL, flows BLOB NOT NULL, PRIMARY KEY (bucket, series)) WITHOUT ROWID");
+                } else {
+                    statement.executeUpdate("CREATE TABLE " + flowTable(resolution) + " (bucket INTEGER NOT NULL, " +
+                        "series INTEGER NOT NULL, flow INTEGER NOT NULL, packets INTEGER NOT NULL, " +
+                        "wire_bytes INTEGER NOT NULL, ip_bytes INTEGER NOT NULL, " +
+                        "PRIMARY KEY (bucket, series, flow)) WITHOUT ROWID");
+                }
+            }
+            statement.executeUpdate("PRAGMA user_version = " + VERSION);
+        }
+    }
+}

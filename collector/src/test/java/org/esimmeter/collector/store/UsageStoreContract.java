@@ -1,0 +1,544 @@
+package org.esimmeter.collector.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.esimmeter.wire.Addresses;
+import org.esimmeter.wire.Batch;
+import org.esimmeter.wire.Direction;
+import org.esimmeter.wire.FlowUsage;
+import org.esimmeter.wire.SecondUsage;
+import org.esimmeter.wire.TrafficCounters;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every {@link UsageStore} must do, written against the interface only. An implementation's test extends this
+ * class and says how to open a store over a directory. Expected values are computed by {@link UsageModel} from the
+ * generated input, never by store code.
+ */
+public abstract class UsageStoreContract {
+    /** 2023-11-14T00:00:00Z, a UTC day boundary. */
+    protected static final long DAY0 = 19_675L * 86_400;
+    private static final long DAY = 86_400;
+    private static final long HOUR = 3_600;
+
+    @TempDir
+    protected Path directory;
+    private final List<UsageStore> opened = new ArrayList<>();
+
+    /** Opens the store persisted under {@code directory} (empty the first time), with {@code retention}. */
+    protected abstract UsageStore open(Path directory, RetentionPolicy retention) throws Exception;
+
+    /**
+     * Makes the store fail, part-way through writing a batch, any batch with a FLOW of a second on interface
+     * {@code interfaceName} — after some of that batch's rows were written (e.g. a trigger that aborts on its flow
+     * rollup rows). {@link #healWrites} undoes it.
+     */
+    protected abstract void breakWritesMidway(UsageStore store, Path directory, String interfaceName)
+        throws Exception;
+
+    protected abstract void healWrites(UsageStore store, Path directory) throws Exception;
+
+    private UsageStore store;
+
+    @BeforeEach
+    void openStore() throws Exception {
+        store = track(open(directory, new RetentionPolicy(Map.of())));
+    }
+
+    @AfterEach
+    void closeStores() throws Exception {
+        for (final UsageStore s : opened) {
+            s.close();
+        }
+    }
+
+    private UsageStore track(final UsageStore s) {
+        opened.add(s);
+        return s;
+    }
+
+    private static UsageQuery query(final long from, final long to, final Resolution step, final GroupBy by) {
+        return new UsageQuery(from, to, step, by, null, null, null);
+    }
+
+    /** Three days of two agents (interface wwan0 switching eSIM profile mid-day, wlan0), sparse and dense parts. */
+    private static Map<String, List<SecondUsage>> threeDays(final Random random) {
+        final List<FlowUsage> pool = UsageModel.flowPool(random, 40);
+        final Map<String, List<SecondUsage>> byAgent = new HashMap<>();
+        for (final String agent : List.of("alpha", "beta")) {
+            final List<SecondUsage> seconds = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                final long t = DAY0 - DAY + random.nextInt((int) (3 * DAY));
+                final String profile = t < DAY0 + 7 * HOUR + 1234 ? "travel-eu" : "travel-us";
+                seconds.add(UsageModel.second(random, pool, "wwan0", profile, t));
+                if (random.nextInt(4) == 0) {
+                    seconds.add(UsageModel.second(random, pool, "wlan0", "home", t + random.nextInt(90)));
+                }
+            }
+            // Dense: every second of 3 minutes around the day boundary, and the minutes around an hour boundary.
+            for (long t = DAY0 - 90; t < DAY0 + 90; t++) {
+                seconds.add(UsageModel.second(random, pool, "wwan0", "travel-eu", t));
+            }
+            for (long t = DAY0 + 5 * HOUR - 150; t < DAY0 + 5 * HOUR + 150; t += 7) {
+                seconds.add(UsageModel.second(random, pool, "wlan0", "home", t));
+            }
+            // The same interface-seconds sealed again (after a restart of the agent's meter): they add up.
+            for (int i = 0; i < 20; i++) {
+                final SecondUsage earlier = seconds.get(random.nextInt(seconds.size()));
+                seconds.add(UsageModel.second(random, pool, earlier.interfaceName(), earlier.profile(),
+                    earlier.epochSecond()));
+            }
+            Collections.shuffle(seconds, random);
+            byAgent.put(agent, seconds);
+        }
+        return byAgent;
+    }
+
+    private UsageModel ingestThreeDays(final long seed) throws StoreException {
+        final Random random = new Random(seed);
+        final UsageModel model = new UsageModel();
+        threeDays(random).forEach((agent, seconds) -> {
+            for (final Batch batch : UsageModel.batches(random, agent, seconds, 25)) {
+                try {
+                    assertEquals(IngestOutcome.STORED, store.ingest(batch));
+                } catch (final StoreException e) {
+                    throw new AssertionError(e);
+                }
+                model.stored(batch);
+            }
+        });
+        return model;
+    }
+
+    private void assertAnswers(final UsageModel model, final UsageQuery query) throws StoreException {
+        final String what = "from=" + query.fromSecond() + " to=" + query.toSecond() + " step=" +
+            query.step().label() + " by=" + query.groupBy().label();
+        assertEquals(model.usage(query), UsageModel.points(store.usage(query)), "usage " + what);
+        final List<UsageModel.Point> totals = UsageModel.totalPoints(store.totals(query));
+        assertEquals(model.totals(query), totals, "totals " + what);
+        // Each series sums to the total, from the store's own answers too.
+        final Map<GroupKey, long[]> sums = new HashMap<>();
+        for (final UsagePoint point : store.usage(query)) {
+            assertEquals(query.step().bucketStart(point.bucketStart()), point.bucketStart(), "aligned " + what);
+            assertTrue(point.bucketStart() + query.step().seconds() > query.fromSecond() &&
+                point.bucketStart() < query.toSecond(), "bucket in range " + what);
+            final long[] sum = sums.computeIfAbsent(point.group(), k -> new long[9]);
+            final List<Long> counters = UsageModel.list(point.usage());
+            for (int i = 0; i < 9; i++) {
+                sum[i] += counters.get(i);
+            }
+        }
+        final List<UsageModel.Point> summed = new ArrayList<>();
+        new java.util.TreeMap<>(sums).forEach((group, sum) ->
+            summed.add(new UsageModel.Point(0, group, UsageModel.list(sum))));
+        assertEquals(totals, summed, "series sum to totals " + what);
+    }
+
+    @Test
+    void shouldAnswerExactlyWhateverTheStepForAlignedAndUnalignedRanges() throws Exception {
+        final UsageModel model = ingestThreeDays(42);
+        final Random random = new Random(7);
+        final List<long[]> ranges = new ArrayList<>(List.of(
+            new long[] {DAY0 - 3 * DAY, DAY0 + 3 * DAY},                  // everything
+            new long[] {DAY0 - DAY, DAY0 + DAY},                          // day-aligned
+            new long[] {DAY0 - DAY - HOUR - 61, DAY0 + 5 * HOUR + 183},   // edges at every resolution
+            new long[] {DAY0 - 89, DAY0 + 61},                            // inside the dense part, across midnight
+            new long[] {DAY0 + 5 * HOUR - 100, DAY0 + 5 * HOUR + 3}));
+        for (int i = 0; i < 3; i++) {
+            final long from = DAY0 - DAY + random.nextInt((int) (3 * DAY));
+            ranges.add(new long[] {from, from + 1 + random.nextInt((int) DAY)});
+        }
+        for (final long[] range : ranges) {
+            for (final Resolution step : Resolution.values()) {
+                for (final GroupBy by : GroupBy.values()) {
+                    assertAnswers(model, query(range[0], range[1], step, by));
+                }
+            }
+        }
+        // The totals of a range are one answer whatever the step asked.
+        final long from = DAY0 - DAY - HOUR - 61;
+        final long to = DAY0 + 5 * HOUR + 183;
+        final List<GroupUsage> reference = store.totals(query(from, to, Resolution.SECOND, GroupBy.INTERFACE));
+        for (final Resolution step : Resolution.values()) {
+            assertEquals(UsageModel.totalPoints(reference),
+                UsageModel.totalPoints(store.totals(query(from, to, step, GroupBy.INTERFACE))));
+        }
+    }
+
+    @Test
+    void shouldKeepNonIpBytesInInterfaceTotalsButNotInFlows() throws Exception {
+        final List<FlowUsage> pool = UsageModel.flowPool(new Random(1), 1);
+        final FlowUsage f = pool.get(0);
+        final FlowUsage flow = new FlowUsage(Direction.DOWN, f.ipVersion(), f.protocol(), f.srcHi(), f.srcLo(),
+            f.srcPort(), f.dstHi(), f.dstLo(), f.dstPort(), 3, 3000, 2958);
+        final TrafficCounters total = new TrafficCounters();
+        total.add(Direction.DOWN, 3, 3000, 2958);
+        total.add(Direction.UP, 2, 120, 0);
+        final TrafficCounters nonIp = new TrafficCounters();
+        nonIp.add(Direction.UP, 2, 120, 0);
+        store.ingest(new Batch("a", 1, List.of(new SecondUsage("wwan0", "p", DAY0, total, nonIp,
+            new TrafficCounters(), new TrafficCounters(), 0, 0, List.of(flow)))));
+
+        final List<GroupUsage> interfaces = store.totals(query(DAY0, DAY0 + 1, Resolution.SECOND, GroupBy.AGENT));
+        assertEquals(List.of(List.of(2L, 120L, 0L, 3L, 3000L, 2958L, 0L, 0L, 0L)),
+            interfaces.stream().map(g -> UsageModel.list(g.usage())).toList());
+        final List<GroupUsage> flows = store.totals(query(DAY0, DAY0 + 1, Resolution.SECOND, GroupBy.FLOW));
+        assertEquals(1, flows.size());
+        assertEquals(List.of(0L, 0L, 0L, 3L, 3000L, 2958L, 0L, 0L, 0L), UsageModel.list(flows.get(0).usage()));
+        assertEquals("down", flows.get(0).group().direction());
+        assertEquals(Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()), flows.get(0).group().dst());
+        assertEquals(f.dstPort(), flows.get(0).group().dstPort());
+    }
+
+    private static SecondUsage simple(final String interfaceName, final String profile, final long second,
+        final long wireBytes) {
+        final TrafficCounters total = new TrafficCounters();
+        total.add(Direction.UP, 1, wireBytes, wireBytes - 14);
+        final FlowUsage flow = new FlowUsage(Direction.UP, 4, 17, 0, Addresses.IPV4_MAPPED_PREFIX | 0x0A000001L,
+            5353, 0, Addresses.IPV4_MAPPED_PREFIX | 0x08080808L, 53, 1, wireBytes, wireBytes - 14);
+        return new SecondUsage(interfaceName, profile, second, total, new TrafficCounters(), new TrafficCounters(),
+            new TrafficCounters(), 0, 0, List.of(flow));
+    }
+
+    /** Wire bytes of the range from totals(), checked against the sum of the usage() series with the same step. */
+    private long wireBytes(final UsageQuery query) throws StoreException {
+        final long total = totalsWireBytes(query);
+        assertEquals(total, seriesWireBytes(query), "totals and series sum, step " + query.step().label());
+        return total;
+    }
+
+    private long totalsWireBytes(final UsageQuery query) throws StoreException {
+        long sum = 0;
+        for (final GroupUsage g : store.totals(query)) {
+            sum += g.usage().sum(TrafficCounters.WIRE_BYTES);
+        }
+        return sum;
+    }
+
+    private long seriesWireBytes(final UsageQuery query) throws StoreException {
+        long sum = 0;
+        for (final UsagePoint point : store.usage(query)) {
+            sum += point.usage().sum(TrafficCounters.WIRE_BYTES);
+        }
+        return sum;
+    }
+
+    @Test
+    void shouldTreatRangesAsHalfOpenIncludingBefore1970() throws Exception {
+        final long t = DAY0 + 2 * DAY;
+        final long[] seconds = {t - 1, t, t + 1, -DAY - 1, -DAY, -1, 0};
+        final long[] bytes = {100, 200, 400, 1_000, 2_000, 4_000, 8_000};
+        final List<SecondUsage> list = new ArrayList<>();
+        for (int i = 0; i < seconds.length; i++) {
+            list.add(simple("wwan0", "p", seconds[i], bytes[i]));
+        }
+        store.ingest(new Batch("a", 1, list));
+        for (final Resolution step : Resolution.values()) {
+            for (final GroupBy by : List.of(GroupBy.AGENT, GroupBy.FLOW)) {
+                assertEquals(200, wireBytes(query(t, t + 1, step, by)), "[t, t+1) " + step);
+                assertEquals(100, wireBytes(query(t - 1, t, step, by)), "[t-1, t) " + step);
+                assertEquals(700, wireBytes(query(t - 1, t + 2, step, by)), "[t-1, t+2) " + step);
+                assertEquals(600, wireBytes(query(t, t + DAY, step, by)), "[t, t+1d) " + step);
+                assertEquals(4_000, wireBytes(query(-1, 0, step, by)), "[-1, 0) " + step);
+                assertEquals(3_000, wireBytes(query(-DAY - 1, -1, step, by)), "[-1d-1, -1) " + step);
+                assertEquals(15_000, wireBytes(query(-2 * DAY, DAY, step, by)), "1969..1970 " + step);
+            }
+        }
+        // Buckets before 1970 start at the floor: -1 is in the day starting at -86400, -86401 in the one before.
+        final List<UsagePoint> days = store.usage(query(-2 * DAY, DAY, Resolution.DAY, GroupBy.AGENT));
+        assertEquals(List.of(-2 * DAY, -DAY, 0L), days.stream().map(UsagePoint::bucketStart).toList());
+        assertEquals(List.of(1_000L, 6_000L, 8_000L),
+            days.stream().map(p -> p.usage().sum(TrafficCounters.WIRE_BYTES)).toList());
+    }
+
+    @Test
+    void shouldNarrowByEveryFilter() throws Exception {
+        final UsageModel model = ingestThreeDays(3);
+        final long from = DAY0 - HOUR - 59;
+        final long to = DAY0 + 9 * HOUR + 7;
+        final String[][] filters = {
+            {"alpha", null, null}, {null, "wlan0", null}, {null, null, "travel-us"}, {"beta", "wwan0", null},
+            {"beta", "wwan0", "travel-eu"}, {"alpha", null, "home"}, {"nobody", null, null},
+            {null, "wwan0", "home"}};
+        for (final String[] filter : filters) {
+            for (final GroupBy by : GroupBy.values()) {
+                for (final Resolution step : List.of(Resolution.MINUTE, Resolution.DAY)) {
+                    final UsageQuery query = new UsageQuery(from, to, step, by, filter[0], filter[1], filter[2]);
+                    assertAnswers(model, query);
+                }
+            }
+        }
+        assertEquals(List.of(), store.totals(new UsageQuery(from, to, Resolution.HOUR, GroupBy.AGENT, "nobody",
+            null, null)));
+        assertTrue(wireBytes(new UsageQuery(from, to, Resolution.HOUR, GroupBy.AGENT, "alpha", null, null)) > 0);
+    }
+
+    @Test
+    void shouldRankTopGroupsByWireBytesAndHonourTheLimit() throws Exception {
+        final UsageModel model = ingestThreeDays(11);
+        final long from = DAY0 - DAY + 17;
+        final long to = DAY0 + DAY - 17;
+        for (final GroupBy by : GroupBy.values()) {
+            final UsageQuery query = query(from, to, Resolution.HOUR, by);
+            final Map<String, Long> expected = UsageModel.wireBytesByGroup(model.totals(query));
+            final List<Long> sortedBytes = new ArrayList<>(expected.values());
+            sortedBytes.sort(Collections.reverseOrder());
+            final int limit = Math.max(1, expected.size() / 2);
+            final List<GroupUsage> top = store.top(query, limit);
+            assertEquals(limit, top.size(), by.label());
+            for (int i = 0; i < top.size(); i++) {
+                final GroupUsage g = top.get(i);
+                assertEquals(expected.get(g.group().toString()), g.usage().sum(TrafficCounters.WIRE_BYTES),
+                    by.label() + " #" + i);
+                assertEquals(sortedBytes.get(i), g.usage().sum(TrafficCounters.WIRE_BYTES), by.label() + " #" + i);
+            }
+            assertEquals(expected.size(), store.top(query, expected.size() + 10).size(), by.label());
+        }
+    }
+
+    @Test
+    void shouldDeleteOnlyExpiredResolutionsAndStillAnswerFromCoarserRollups() throws Exception {
+        store.close();
+        store = track(open(directory, new RetentionPolicy(Map.of(
+            Resolution.SECOND, 2 * DAY, Resolution.MINUTE, 3 * DAY))));
+        final long now = DAY0 + 10 * DAY + 5 * HOUR;
+        final long old = DAY0 + 2 * DAY + HOUR;      // beyond 1 s and 1 min retention
+        final long middle = DAY0 + 7 * DAY + 6 * HOUR; // beyond 1 s retention only
+        final long recent = now - HOUR;
+        final long[] starts = {old, middle, recent};
+        final long[] bytesPerSecond = {10, 100, 1000};
+        final List<SecondUsage> seconds = new ArrayList<>();
+        for (int i = 0; i < starts.length; i++) {
+            for (long t = starts[i]; t < starts[i] + 120; t++) {
+                seconds.add(simple("wwan0", "p", t, bytesPerSecond[i]));
+            }
+        }
+        store.ingest(new Batch("a", 1, seconds));
+        // The last second exactly at the cutoff (now - 2 d) is kept; its predecessor is not.
+        store.ingest(new Batch("a", 2, List.of(simple("wwan0", "p", now - 2 * DAY, 7),
+            simple("wwan0", "p", now - 2 * DAY - 1, 3))));
+
+        assertTrue(store.applyRetention(now) > 0);
+
+        for (final GroupBy by : List.of(GroupBy.AGENT, GroupBy.FLOW)) {
+            for (int i = 0; i < starts.length; i++) {
+                final long from = starts[i];
+                final long to = starts[i] + 120; // aligned to minutes (starts are whole hours)
+                final long expected = 120 * bytesPerSecond[i];
+                // A time series with step S reads rows no coarser than S, so each step shows its own resolution.
+                assertEquals(i == 2 ? expected : 0, seriesWireBytes(query(from, to, Resolution.SECOND, by)),
+                    "1 s rows " + i + " " + by);
+                assertEquals(i == 0 ? 0 : expected, seriesWireBytes(query(from, to, Resolution.MINUTE, by)),
+                    "1 min rows " + i + " " + by);
+                // The whole hour and day: from hour and day rows, which are kept forever.
+                assertEquals(expected, seriesWireBytes(query(from, from + HOUR, Resolution.HOUR, by)), "1 h " + i);
+                final long day = Resolution.DAY.bucketStart(from);
+                assertEquals(expected, seriesWireBytes(query(day, day + DAY, Resolution.DAY, by)), "1 d " + i);
+                // Totals use the coarsest rows that fit: the minute-aligned range still answers from minute rows.
+                assertEquals(i == 0 ? 0 : expected, totalsWireBytes(query(from, to, Resolution.SECOND, by)),
+                    "totals " + i + " " + by);
+            }
+            assertEquals(7, seriesWireBytes(query(now - 2 * DAY, now - 2 * DAY + 1, Resolution.SECOND, by)));
+            assertEquals(0, seriesWireBytes(query(now - 2 * DAY - 1, now - 2 * DAY, Resolution.SECOND, by)));
+        }
+        // Applying again deletes nothing more.
+        assertEquals(0, store.applyRetention(now));
+    }
+
+    @Test
+    void shouldStoreTheSameBatchOnceAndTellSequencesOfOtherAgentsApart() throws Exception {
+        final Batch batch = new Batch("a", 5, List.of(simple("wwan0", "p", DAY0, 1500)));
+        assertEquals(IngestOutcome.STORED, store.ingest(batch));
+        assertEquals(IngestOutcome.DUPLICATE, store.ingest(batch));
+        // Same sequence, different content: still the same batch to the store.
+        assertEquals(IngestOutcome.DUPLICATE, store.ingest(new Batch("a", 5, List.of(simple("wwan0", "p", DAY0,
+            9)))));
+        assertEquals(IngestOutcome.STORED, store.ingest(new Batch("b", 5, List.of(simple("wwan0", "p", DAY0,
+            700)))));
+        assertEquals(IngestOutcome.STORED, store.ingest(new Batch("a", 4, List.of(simple("wwan0", "p", DAY0,
+            30)))));
+        for (final Resolution step : Resolution.values()) {
+            assertEquals(2230, wireBytes(query(DAY0, DAY0 + 1, step, GroupBy.AGENT)));
+            assertEquals(2230, wireBytes(query(DAY0 - DAY, DAY0 + DAY, step, GroupBy.FLOW)));
+        }
+    }
+
+    @Test
+    void shouldStoreOneOfManyConcurrentCopiesOfABatch() throws Exception {
+        final ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            final List<Callable<IngestOutcome>> copies = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                copies.add(() -> store.ingest(new Batch("a", 1, List.of(simple("wwan0", "p", DAY0, 1000)))));
+            }
+            int stored = 0;
+            for (final Future<IngestOutcome> outcome : pool.invokeAll(copies)) {
+                stored += outcome.get() == IngestOutcome.STORED ? 1 : 0;
+            }
+            assertEquals(1, stored);
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(1000, wireBytes(query(DAY0, DAY0 + 1, Resolution.SECOND, GroupBy.AGENT)));
+    }
+
+    @Test
+    void shouldAddUpConcurrentIngestsFromManyAgents() throws Exception {
+        final Random random = new Random(5);
+        final List<FlowUsage> flowPool = UsageModel.flowPool(random, 30);
+        final List<Batch> batches = new ArrayList<>();
+        for (int agent = 0; agent < 12; agent++) {
+            final List<SecondUsage> seconds = new ArrayList<>();
+            for (long t = DAY0 - 200; t < DAY0 + 200; t++) {
+                seconds.add(UsageModel.second(random, flowPool, "wwan0", "p" + (agent % 3), t));
+            }
+            batches.addAll(UsageModel.batches(random, "agent-" + agent, seconds, 5));
+        }
+        final UsageModel model = new UsageModel();
+        batches.forEach(model::stored);
+        final ExecutorService pool = Executors.newFixedThreadPool(12);
+        try {
+            final List<Callable<IngestOutcome>> ingests = new ArrayList<>();
+            for (final Batch batch : batches) {
+                ingests.add(() -> store.ingest(batch));
+            }
+            for (final Future<IngestOutcome> outcome : pool.invokeAll(ingests)) {
+                assertEquals(IngestOutcome.STORED, outcome.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+        for (final GroupBy by : List.of(GroupBy.PROFILE, GroupBy.FLOW)) {
+            for (final Resolution step : Resolution.values()) {
+                assertAnswers(model, query(DAY0 - 201, DAY0 + 150, step, by));
+            }
+        }
+    }
+
+    @Test
+    void shouldLeaveNothingOfABatchThatFailsMidway() throws Exception {
+        final Batch good = new Batch("a", 1, List.of(simple("wwan0", "p", DAY0, 100)));
+        final Batch doomed = new Batch("a", 2, List.of(simple("wwan0", "p", DAY0, 1_000),
+            simple("poison", "q", DAY0 + 1, 10_000)));
+        assertEquals(IngestOutcome.STORED, store.ingest(good));
+        breakWritesMidway(store, directory, "poison");
+        assertThrows(StoreException.class, () -> store.ingest(doomed));
+        // Concurrent ingests that shared the failed batch's group commit are stored regardless.
+        final ExecutorService pool = Executors.newFixedThreadPool(6);
+        final List<Callable<IngestOutcome>> ingests = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            final Batch batch = i == 15 ? new Batch("b", 99, List.of(simple("poison", "q", DAY0, 50_000)))
+                : new Batch("b", i, List.of(simple("wwan0", "p", DAY0 + i, 10)));
+            ingests.add(() -> store.ingest(batch));
+        }
+        int failed = 0;
+        try {
+            for (final Future<IngestOutcome> outcome : pool.invokeAll(ingests)) {
+                try {
+                    assertEquals(IngestOutcome.STORED, outcome.get());
+                } catch (final java.util.concurrent.ExecutionException e) {
+                    assertTrue(e.getCause() instanceof StoreException, e.toString());
+                    failed++;
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(1, failed);
+        for (final Resolution step : Resolution.values()) {
+            for (final GroupBy by : List.of(GroupBy.INTERFACE, GroupBy.FLOW)) {
+                assertEquals(100 + 29 * 10, wireBytes(query(DAY0 - DAY, DAY0 + DAY, step, by)), step + " " + by);
+            }
+        }
+        assertEquals(List.of("wwan0"), store.agents().stream().filter(a -> a.agentId().equals("a"))
+            .flatMap(a -> a.interfaces().stream()).map(AgentInfo.InterfaceInfo::name).toList());
+
+        // The failed batch left no dedup row either: sent again once the fault is gone, it is stored.
+        healWrites(store, directory);
+        assertEquals(IngestOutcome.STORED, store.ingest(doomed));
+        assertEquals(100 + 290 + 11_000, wireBytes(query(DAY0 - DAY, DAY0 + DAY, Resolution.MINUTE,
+            GroupBy.AGENT)));
+    }
+
+    @Test
+    void shouldRefuseIngestAndQueriesAfterClose() throws Exception {
+        store.close();
+        assertThrows(StoreException.class, () -> store.ingest(new Batch("a", 1, List.of(simple("w", "p", 0, 1)))));
+        assertThrows(StoreException.class, () -> store.totals(query(0, 1, Resolution.SECOND, GroupBy.AGENT)));
+        store.close(); // idempotent
+    }
+
+    @Test
+    void shouldAddUpTheSameInterfaceSecondFromDifferentBatches() throws Exception {
+        store.ingest(new Batch("a", 1, List.of(simple("wwan0", "p", DAY0 + 30, 1000))));
+        store.ingest(new Batch("a", 2, List.of(simple("wwan0", "p", DAY0 + 30, 234))));
+        store.ingest(new Batch("a", 3, List.of(simple("wwan0", "p", DAY0 + 30, 1), simple("wwan0", "p",
+            DAY0 + 30, 10))));
+        for (final Resolution step : Resolution.values()) {
+            final List<UsagePoint> points = store.usage(query(DAY0, DAY0 + DAY, step, GroupBy.FLOW));
+            assertEquals(1, points.size(), step.label());
+            assertEquals(step.bucketStart(DAY0 + 30), points.get(0).bucketStart());
+            assertEquals(List.of(4L, 1245L, 1245L - 4 * 14, 0L, 0L, 0L, 0L, 0L, 0L),
+                UsageModel.list(points.get(0).usage()));
+            assertEquals(1245, wireBytes(query(DAY0 + 30, DAY0 + 31, step, GroupBy.INTERFACE)));
+        }
+    }
+
+    @Test
+    void shouldKeepEverythingAcrossReopening() throws Exception {
+        final UsageModel model = ingestThreeDays(99);
+        final List<AgentInfo> agents = store.agents();
+        store.close();
+        store = track(open(directory, new RetentionPolicy(Map.of())));
+        for (final GroupBy by : GroupBy.values()) {
+            assertAnswers(model, query(DAY0 - DAY - 7, DAY0 + DAY + 7, Resolution.HOUR, by));
+        }
+        assertEquals(agents, store.agents());
+        // Dedup survives too: alpha's first batch is still known.
+        assertEquals(IngestOutcome.DUPLICATE, store.ingest(new Batch("alpha", 1, List.of())));
+        assertEquals(IngestOutcome.STORED, store.ingest(new Batch("alpha", 10_000, List.of(simple("new0", "p",
+            DAY0, 5)))));
+    }
+
+    @Test
+    void shouldListAgentsWithInterfacesProfilesAndLastSeen() throws Exception {
+        assertEquals(List.of(), store.agents());
+        final long before = System.currentTimeMillis() / 1000;
+        store.ingest(new Batch("router-1", 7, List.of(simple("wwan0", "eu", DAY0 + 10, 1),
+            simple("wlan0", "home", DAY0 + 3, 1))));
+        store.ingest(new Batch("router-1", 8, List.of(simple("wwan0", "us", DAY0 + 20, 1))));
+        // A late batch (lower sequence, older seconds, old profile) changes neither the profile nor lastSecond.
+        store.ingest(new Batch("router-1", 6, List.of(simple("wwan0", "eu", DAY0 + 1, 1))));
+        store.ingest(new Batch("router-0", 1, List.of()));
+        final long after = System.currentTimeMillis() / 1000;
+
+        final List<AgentInfo> agents = store.agents();
+        assertEquals(List.of("router-0", "router-1"), agents.stream().map(AgentInfo::agentId).toList());
+        assertEquals(List.of(), agents.get(0).interfaces());
+        assertEquals(1, agents.get(0).lastSequence());
+        final AgentInfo router = agents.get(1);
+        assertEquals(8, router.lastSequence());
+        for (final AgentInfo agent : agents) {
+            assertTrue(agent.lastSeenEpochSecond() >= before && agent.lastSeenEpochSecond() <= after,
+                agent.toString());
+        }
+        assertEquals(List.of(new AgentInfo.InterfaceInfo("wlan0", "home", DAY0 + 3),
+            new AgentInfo.InterfaceInfo("wwan0", "us", DAY0 + 20)), router.interfaces());
+    }
+}
