@@ -24,9 +24,10 @@ import org.esimmeter.wire.SecondUsage;
 /**
  * The one fan-out behind {@code GET /v1/live}: each stored interface-second is serialized once, as one Server-Sent
  * Event, and the same bytes (a retained duplicate per viewer) are written to every viewer whose filter matches.
- * Publishing never waits for a viewer: a viewer whose outbound buffer is over its high-water mark has fallen
- * behind by more than it could ever catch up with, so it is disconnected (and counted) rather than buffered
- * without bound; its EventSource reconnects and starts from now.
+ * Publishing never waits for a viewer: a viewer whose outbound buffer is still over its high-water mark when the
+ * next batch arrives has fallen behind by more than it could catch up with, so it is disconnected (and counted)
+ * rather than buffered without bound; its EventSource reconnects and starts from now. What one viewer can hold
+ * is thus bounded by the mark plus one batch.
  * <p>
  * Thread-safe: ingest workers publish concurrently; viewers join on their event loop and leave when their channel
  * closes.
@@ -136,9 +137,9 @@ public final class LiveFanout implements AutoCloseable {
             if (!viewer.filter().matches(seconds.get(i), agentId)) {
                 continue;
             }
-            // Writes from this (non event loop) thread are queued with their size counted against the channel's
-            // high-water mark, so isWritable() sees what is still waiting.
-            if (!channel.isWritable()) {
+            // Judged once per batch, before writing it: still over the high-water mark means the earlier batches
+            // have not drained. A fast viewer never is, however many seconds one batch carries.
+            if (!wrote && !channel.isWritable()) {
                 drop(viewer);
                 return;
             }

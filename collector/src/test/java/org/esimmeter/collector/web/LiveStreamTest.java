@@ -138,10 +138,30 @@ class LiveStreamTest {
                     assertEquals(200, collector.ingest(TOKEN_A, batch.encode()).statusCode());
                 }
                 assertEquals(1.0, dropped());
+                // Not the first batch: the viewer was dropped for the backlog it left unread, not for one batch.
+                assertTrue(sequence > 3, "dropped after " + (sequence - 1) + " batches");
                 awaitViewers(1);
                 assertEquals(200, collector.ingest(TOKEN_B, Fixture.batchB1()).statusCode());
                 assertEquals("router-b", reader.nextEvent().get("agent").asText());
             }
+        }
+    }
+
+    @Test
+    void shouldKeepAReadingViewerWhoseBatchIsLargerThanItsBuffer() throws Exception {
+        collector = TestCollector.start(dataDirectory, "live:\n  viewerBufferBytes: 4096\n");
+        try (Viewer viewer = open("/v1/live")) {
+            final Frames batch = Frames.batch(TestCollector.AGENT_A, 1);
+            for (int second = 0; second < 100; second++) {
+                batch.second("wwan0", "esim-eu", Fixture.T0 + second)
+                    .flow(0, Fixture.TCP, "10.0.0.2", 50000, "93.184.216.34", 443, 1, 100, 80);
+            }
+            assertEquals(200, collector.ingest(TOKEN_A, batch.encode()).statusCode());
+
+            for (int second = 0; second < 100; second++) {
+                assertEquals(Fixture.T0 + second, viewer.nextEvent().get("t").asLong());
+            }
+            assertEquals(0.0, dropped());
         }
     }
 
