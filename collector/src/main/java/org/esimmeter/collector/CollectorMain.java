@@ -1,0 +1,212 @@
+package org.esimmeter.collector;
+
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.esimmeter.collector.config.CollectorConfig;
+import org.esimmeter.collector.config.ConfigException;
+import org.esimmeter.collector.config.ConfigLoader;
+import org.esimmeter.collector.store.StoreException;
+import org.esimmeter.collector.store.UsageStore;
+import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
+import org.esimmeter.collector.web.CollectorServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** Wiring only: command line → configuration → store, HTTP server, retention → threads. */
+@Command(name = "esim-meter-collector", mixinStandardHelpOptions = true, versionProvider = CollectorMain.Version.class,
+    description = "Receives per-second usage from esim-meter agents, stores it and serves it over HTTP.",
+    subcommands = {CollectorMain.Run.class, CollectorMain.CheckConfig.class})
+public final class CollectorMain {
+    /** Bad input: command line, configuration, data directory, listen address. */
+    static final int EXIT_USAGE = 2;
+    /** Failed while running. */
+    static final int EXIT_FAILURE = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(CollectorMain.class);
+
+    // The streams execute() was given: commands print here, never to System.out/err, so callers (and tests running
+    // the collector in-process) see everything a command says.
+    private final PrintStream out;
+    private final PrintStream err;
+
+    private CollectorMain(final PrintStream out, final PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(final String[] args) {
+        System.exit(execute(System.out, System.err, args));
+    }
+
+    /** Runs a command line and returns the exit status; errors are one line on {@code err}. */
+    public static int execute(final PrintStream out, final PrintStream err, final String... args) {
+        final CommandLine commandLine = new CommandLine(new CollectorMain(out, err));
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setExecutionExceptionHandler((e, line, parseResult) -> {
+            err.println("esim-meter-collector: " + message(e));
+            return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+        });
+        commandLine.setParameterExceptionHandler((e, arguments) -> {
+            err.println("esim-meter-collector: " + e.getMessage());
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+            return EXIT_USAGE;
+        });
+        return commandLine.execute(args);
+    }
+
+    private static String message(final Throwable e) {
+        final String message = e.getMessage();
+        return message == null || message.isBlank() ? e.toString() : message.replace('\n', ' ');
+    }
+
+    private static CollectorConfig load(final Path file) throws UsageException {
+        try {
+            return ConfigLoader.load(file);
+        } catch (final ConfigException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    /** The input was wrong (arguments, configuration, directory, address): exit status 2, one line. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(final String message, final Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Serve ingest, queries and the live stream until stopped (SIGTERM or Ctrl-C).")
+    static final class Run implements Callable<Integer> {
+        @ParentCommand
+        CollectorMain parent;
+
+        @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector configuration (YAML)")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            final CollectorConfig collectorConfig = load(config);
+            final UsageStore store;
+            try {
+                store = SqliteUsageStore.open(Path.of(collectorConfig.dataDirectory()),
+                    collectorConfig.retention().policy());
+            } catch (final StoreException e) {
+                throw new UsageException("dataDirectory : " + e.getMessage(), e);
+            }
+            final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            new JvmMemoryMetrics().bindTo(registry);
+            new JvmThreadMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            new UptimeMetrics().bindTo(registry);
+            final CollectorServer server;
+            try {
+                server = CollectorServer.start(collectorConfig, store, registry);
+            } catch (final IOException e) {
+                closeQuietly(store);
+                throw new UsageException("listen : cannot bind " + collectorConfig.listen().address() + ":" +
+                    collectorConfig.listen().port() + " (" + e.getMessage() + ")", e);
+            }
+            final ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(task -> {
+                final Thread thread = new Thread(task, "retention");
+                thread.setDaemon(true);
+                return thread;
+            });
+            // The collector applies retention itself: at start (a collector that was down catches up) and hourly.
+            retention.scheduleWithFixedDelay(() -> {
+                try {
+                    final long deleted = store.applyRetention(System.currentTimeMillis() / 1000);
+                    if (deleted > 0) {
+                        LOG.info("retention: deleted {} expired rows", deleted);
+                    }
+                } catch (final StoreException | RuntimeException e) {
+                    LOG.warn("retention failed (retried in an hour): {}", e.getMessage());
+                }
+            }, 0, 1, TimeUnit.HOURS);
+            final CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                // Stop accepting, let in-flight ingests reach the store and be acknowledged, then close the store.
+                boolean clean = true;
+                server.close();
+                retention.shutdownNow();
+                try {
+                    retention.awaitTermination(10, TimeUnit.SECONDS);
+                    store.close();
+                    LOG.info("store closed");
+                } catch (final StoreException e) {
+                    clean = false;
+                    LOG.error("closing the store failed: {}", e.getMessage());
+                } catch (final InterruptedException e) {
+                    clean = false;
+                    Thread.currentThread().interrupt();
+                }
+                stopped.countDown();
+                if (clean) {
+                    // SIGTERM is how a service manager stops us: after a clean drain that is success, not the JVM's
+                    // 128+signal status (systemd would report the unit as failed).
+                    Runtime.getRuntime().halt(0);
+                }
+            }, "shutdown"));
+            stopped.await();
+            return 0;
+        }
+
+        private static void closeQuietly(final UsageStore store) {
+            try {
+                store.close();
+            } catch (final StoreException e) {
+                LOG.warn("closing the store failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "check-config", mixinStandardHelpOptions = true,
+        description = "Check a configuration file and print a summary; exit 2 with one line naming the key if wrong.")
+    static final class CheckConfig implements Callable<Integer> {
+        @ParentCommand
+        CollectorMain parent;
+
+        @Parameters(index = "0", paramLabel = "FILE", description = "collector configuration (YAML)")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            final CollectorConfig loaded = load(config);
+            parent.out.println(config + " : ok (listen " + loaded.listen().address() + ":" + loaded.listen().port() +
+                ", dataDirectory " + loaded.dataDirectory() + ", " + loaded.agents().size() + " agent" +
+                (loaded.agents().size() == 1 ? "" : "s") + ", reads " +
+                (loaded.readToken() == null ? "open" : "need the read token") + ", retention 1s " +
+                loaded.retention().second() + " 1m " + loaded.retention().minute() + " 1h " +
+                loaded.retention().hour() + " 1d " + loaded.retention().day() + ")");
+            return 0;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            final String version = CollectorMain.class.getPackage().getImplementationVersion();
+            return new String[] {"esim-meter-collector " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package org.esimmeter.collector.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@link CollectorConfig} from YAML and turns every failure into a one-line {@link ConfigException}.
+ * A value that is exactly {@code ${NAME}} is replaced by the environment variable NAME (an unset or empty variable
+ * is an error naming the key), so tokens can come from a systemd credential or an EnvironmentFile.
+ */
+public final class ConfigLoader {
+    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
+    private ConfigLoader() {
+    }
+
+    public static CollectorConfig load(final Path file) {
+        return load(file, System::getenv);
+    }
+
+    /** As {@link #load(Path)}, with {@code environment} answering variable names (null = unset). */
+    public static CollectorConfig load(final Path file, final UnaryOperator<String> environment) {
+        if (!Files.isReadable(file)) {
+            throw new ConfigException(file + " : cannot read (missing or no permission)");
+        }
+        final ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        try {
+            final JsonNode tree = mapper.readTree(file.toFile());
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
+                throw new ConfigException(file + " : empty configuration");
+            }
+            if (!tree.isObject()) {
+                throw new ConfigException(file + " : (top level) : expected a mapping of keys to values");
+            }
+            expand(tree, "", environment);
+            return mapper.treeToValue(tree, CollectorConfig.class);
+        } catch (final ConfigException e) {
+            throw e.getMessage().startsWith(file.toString()) ? e : new ConfigException(file + " : " + e.getMessage(), e);
+        } catch (final JsonMappingException e) {
+            final Throwable cause = rootCause(e);
+            if (cause instanceof ConfigException) {
+                throw new ConfigException(file + " : " + cause.getMessage(), e);
+            }
+            throw new ConfigException(file + " : " + path(e) + " : " + e.getOriginalMessage().split("\n")[0], e);
+        } catch (final JsonProcessingException e) {
+            throw new ConfigException(file + " : " + e.getOriginalMessage().split("\n")[0] + location(e), e);
+        } catch (final IOException e) {
+            throw new ConfigException(file + " : " + e.getMessage(), e);
+        }
+    }
+
+    private static void expand(final JsonNode node, final String path, final UnaryOperator<String> environment) {
+        if (node instanceof ObjectNode) {
+            final ObjectNode object = (ObjectNode) node;
+            for (final Map.Entry<String, JsonNode> field : List.copyOf(object.properties())) {
+                final String key = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+                final JsonNode value = field.getValue();
+                if (value.isTextual()) {
+                    object.set(field.getKey(), new TextNode(resolve(key, value.textValue(), environment)));
+                } else {
+                    expand(value, key, environment);
+                }
+            }
+        } else if (node instanceof ArrayNode) {
+            final ArrayNode array = (ArrayNode) node;
+            for (int i = 0; i < array.size(); i++) {
+                final String key = path + "[" + i + "]";
+                if (array.get(i).isTextual()) {
+                    array.set(i, new TextNode(resolve(key, array.get(i).textValue(), environment)));
+                } else {
+                    expand(array.get(i), key, environment);
+                }
+            }
+        }
+    }
+
+    private static String resolve(final String key, final String value, final UnaryOperator<String> environment) {
+        final Matcher matcher = ENV_REFERENCE.matcher(value.trim());
+        if (!matcher.matches()) {
+            return value;
+        }
+        final String resolved = environment.apply(matcher.group(1));
+        if (resolved == null || resolved.isEmpty()) {
+            throw new ConfigException(key + " : environment variable " + matcher.group(1) + " is not set");
+        }
+        return resolved;
+    }
+
+    private static String path(final JsonMappingException e) {
+        final StringBuilder path = new StringBuilder();
+        for (final JsonMappingException.Reference reference : e.getPath()) {
+            if (reference.getFieldName() != null) {
+                if (path.length() > 0) {
+                    path.append('.');
+                }
+                path.append(reference.getFieldName());
+            } else if (reference.getIndex() >= 0) {
+                path.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return path.length() == 0 ? "(top level)" : path.toString();
+    }
+
+    private static String location(final JsonProcessingException e) {
+        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+    }
+
+    private static Throwable rootCause(final Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+}

@@ -1,0 +1,102 @@
+package org.esimmeter.collector.web;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import org.esimmeter.wire.Addresses;
+import org.esimmeter.wire.BatchWriter;
+import org.esimmeter.wire.TrafficCounters;
+
+/**
+ * Builds batch frames for tests with the wire module's own writer. A second's total is the sum of its flows and
+ * non-IP bytes, as an agent seals it (the reader refuses anything else).
+ */
+public final class Frames {
+    private final String agentId;
+    private final long sequence;
+    private final List<Second> seconds = new ArrayList<>();
+
+    private Frames(final String agentId, final long sequence) {
+        this.agentId = agentId;
+        this.sequence = sequence;
+    }
+
+    public static Frames batch(final String agentId, final long sequence) {
+        return new Frames(agentId, sequence);
+    }
+
+    public Frames second(final String interfaceName, final String profile, final long epochSecond) {
+        seconds.add(new Second(interfaceName, profile, epochSecond));
+        return this;
+    }
+
+    /** An IPv4 flow of the last second. */
+    public Frames flow(final int direction, final int protocol, final String src, final int srcPort, final String dst,
+        final int dstPort, final long packets, final long wireBytes, final long ipBytes) {
+        last().flows.add(new long[] {direction, protocol, ipv4(src), srcPort, ipv4(dst), dstPort, packets, wireBytes,
+            ipBytes});
+        return this;
+    }
+
+    /** Non-IP frames of the last second (no flow; counted in the interface total). */
+    public Frames nonIp(final int direction, final long packets, final long wireBytes) {
+        last().nonIp.add(direction, packets, wireBytes, 0);
+        return this;
+    }
+
+    public byte[] encode() {
+        final ByteBuf out = Unpooled.buffer();
+        try {
+            final BatchWriter writer = new BatchWriter().begin(out, agentId, sequence);
+            for (final Second second : seconds) {
+                final TrafficCounters total = new TrafficCounters();
+                total.add(second.nonIp);
+                for (final long[] flow : second.flows) {
+                    total.add((int) flow[0], flow[6], flow[7], flow[8]);
+                }
+                writer.second(second.interfaceName, second.profile, second.epochSecond, total, second.nonIp,
+                    new TrafficCounters(), new TrafficCounters(), 0, 0, second.flows.size());
+                for (final long[] flow : second.flows) {
+                    writer.flow((int) flow[0], 4, (int) flow[1], 0, flow[2], (int) flow[3], 0, flow[4], (int) flow[5],
+                        flow[6], flow[7], flow[8]);
+                }
+            }
+            writer.end();
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
+    }
+
+    private Second last() {
+        return seconds.get(seconds.size() - 1);
+    }
+
+    private static long ipv4(final String text) {
+        try {
+            final byte[] bytes = InetAddress.getByName(text).getAddress();
+            return Addresses.IPV4_MAPPED_PREFIX | ((bytes[0] & 0xFFL) << 24 | (bytes[1] & 0xFFL) << 16 |
+                (bytes[2] & 0xFFL) << 8 | (bytes[3] & 0xFFL));
+        } catch (final UnknownHostException e) {
+            throw new IllegalArgumentException(text, e);
+        }
+    }
+
+    private static final class Second {
+        final String interfaceName;
+        final String profile;
+        final long epochSecond;
+        final TrafficCounters nonIp = new TrafficCounters();
+        final List<long[]> flows = new ArrayList<>();
+
+        Second(final String interfaceName, final String profile, final long epochSecond) {
+            this.interfaceName = interfaceName;
+            this.profile = profile;
+            this.epochSecond = epochSecond;
+        }
+    }
+}
