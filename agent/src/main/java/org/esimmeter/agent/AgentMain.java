@@ -19,8 +19,6 @@ import org.esimmeter.agent.capture.CaptureException;
 import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
-import org.esimmeter.agent.config.ConfigException;
-import org.esimmeter.agent.config.ConfigLoader;
 import org.esimmeter.agent.decode.Bytes;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
@@ -29,28 +27,28 @@ import org.esimmeter.agent.meter.InterfaceMeter;
 import org.esimmeter.agent.meter.InterfaceMetrics;
 import org.esimmeter.agent.meter.SecondSink;
 import org.esimmeter.agent.meter.UsageTotals;
-import org.esimmeter.wire.Addresses;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
 import org.esimmeter.agent.ship.CollectorSink;
+import org.esimmeter.common.cli.CommandLines;
+import org.esimmeter.common.cli.UsageException;
+import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.common.config.YamlConfigLoader;
+import org.esimmeter.wire.Addresses;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine;
 
 /** Wiring only: command line → configuration → capture, meter and sink → threads. */
 @Command(name = "esim-meter-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
     description = "Meters the data a router sends over its cellular (eSIM) uplinks, per second, flow and interface.",
     subcommands = {AgentMain.Run.class, AgentMain.Replay.class})
 public final class AgentMain {
-    /** Bad input: command line, configuration, capture file. */
-    static final int EXIT_USAGE = 2;
-    /** Capture failed while running. */
-    static final int EXIT_FAILURE = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentMain.class);
 
@@ -70,25 +68,9 @@ public final class AgentMain {
 
     /** Runs a command line and returns the exit status; errors are one line on {@code err}. */
     public static int execute(final PrintStream out, final PrintStream err, final String... args) {
-        final CommandLine commandLine = new CommandLine(new AgentMain(out, err));
-        commandLine.setOut(new java.io.PrintWriter(out, true));
-        commandLine.setErr(new java.io.PrintWriter(err, true));
-        commandLine.setExecutionExceptionHandler((e, line, parseResult) -> {
-            err.println("esim-meter-agent: " + message(e));
-            return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
-        });
-        commandLine.setParameterExceptionHandler((e, arguments) -> {
-            err.println("esim-meter-agent: " + e.getMessage());
-            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
-            return EXIT_USAGE;
-        });
-        return commandLine.execute(args);
+        return CommandLines.execute("esim-meter-agent", new AgentMain(out, err), out, err, args);
     }
 
-    private static String message(final Throwable e) {
-        final String message = e.getMessage();
-        return message == null || message.isBlank() ? e.toString() : message.replace('\n', ' ');
-    }
 
     private static void requireRawMemoryAccess() throws UsageException {
         if (!Bytes.available()) {
@@ -96,14 +78,6 @@ public final class AgentMain {
         }
     }
 
-    /** The input was wrong (arguments, configuration, interface, file): exit status 2, one line, no stack trace. */
-    static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(final String message, final Throwable cause) {
-            super(message, cause);
-        }
-    }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Capture live on the configured interfaces and emit one JSON line per interface and second.")
@@ -119,7 +93,7 @@ public final class AgentMain {
             requireRawMemoryAccess();
             final AgentConfig agentConfig;
             try {
-                agentConfig = ConfigLoader.load(config);
+                agentConfig = YamlConfigLoader.load(config, AgentConfig.class);
             } catch (final ConfigException e) {
                 throw new UsageException(e.getMessage(), e);
             }
@@ -262,7 +236,7 @@ public final class AgentMain {
         public Integer call() throws Exception {
             requireRawMemoryAccess();
             if (maxFlows < 1) {
-                throw new UsageException("--max-flows : " + maxFlows + " (expected: >= 1)", null);
+                throw new UsageException("--max-flows : " + maxFlows + " (expected: >= 1)");
             }
             final DirectionRule rule;
             try {
@@ -309,7 +283,7 @@ public final class AgentMain {
                     null;
                 if (failure != null) {
                     parent.err.println("esim-meter-agent: collector " + collector.ingestUri() + " : " + failure);
-                    return EXIT_FAILURE;
+                    return CommandLines.EXIT_FAILURE;
                 }
                 return 0;
             } finally {
@@ -323,7 +297,7 @@ public final class AgentMain {
         private CollectorSink.Settings shipSettings() throws UsageException {
             if (ship == null) {
                 if (agentId != null || token != null || tokenEnv != null) {
-                    throw new UsageException("--agent-id, --token and --token-env need --ship URL", null);
+                    throw new UsageException("--agent-id, --token and --token-env need --ship URL");
                 }
                 return null;
             }
@@ -331,10 +305,10 @@ public final class AgentMain {
             try {
                 final URI url = AgentConfig.collectorUrl("--ship", ship);
                 if (agentId == null) {
-                    throw new UsageException("--ship needs --agent-id ID", null);
+                    throw new UsageException("--ship needs --agent-id ID");
                 }
                 if ((token == null) == (tokenEnv == null)) {
-                    throw new UsageException("--ship needs one of --token TOKEN or --token-env NAME", null);
+                    throw new UsageException("--ship needs one of --token TOKEN or --token-env NAME");
                 }
                 collector = new AgentConfig.Collector(url.toString(), agentId, token, tokenEnv, null, null);
             } catch (final ConfigException e) {
@@ -388,7 +362,7 @@ public final class AgentMain {
     static long millis(final String option, final String text) throws UsageException {
         final java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?").matcher(text.trim());
         if (!m.matches()) {
-            throw new UsageException(option + " : " + text + " (expected: a duration such as 500ms, 60s or 2m)", null);
+            throw new UsageException(option + " : " + text + " (expected: a duration such as 500ms, 60s or 2m)");
         }
         final long value = Long.parseLong(m.group(1));
         final String unit = m.group(2) == null ? "s" : m.group(2);

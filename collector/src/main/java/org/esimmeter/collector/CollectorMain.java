@@ -8,7 +8,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,29 +15,27 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.collector.config.CollectorConfig;
-import org.esimmeter.collector.config.ConfigException;
-import org.esimmeter.collector.config.ConfigLoader;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.UsageStore;
 import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
 import org.esimmeter.collector.web.CollectorServer;
+import org.esimmeter.common.cli.CommandLines;
+import org.esimmeter.common.cli.UsageException;
+import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.common.config.YamlConfigLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine;
 
 /** Wiring only: command line → configuration → store, HTTP server, retention → threads. */
 @Command(name = "esim-meter-collector", mixinStandardHelpOptions = true, versionProvider = CollectorMain.Version.class,
     description = "Receives per-second usage from esim-meter agents, stores it and serves it over HTTP.",
     subcommands = {CollectorMain.Run.class, CollectorMain.CheckConfig.class})
 public final class CollectorMain {
-    /** Bad input: command line, configuration, data directory, listen address. */
-    static final int EXIT_USAGE = 2;
-    /** Failed while running. */
-    static final int EXIT_FAILURE = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(CollectorMain.class);
 
@@ -58,42 +55,18 @@ public final class CollectorMain {
 
     /** Runs a command line and returns the exit status; errors are one line on {@code err}. */
     public static int execute(final PrintStream out, final PrintStream err, final String... args) {
-        final CommandLine commandLine = new CommandLine(new CollectorMain(out, err));
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        commandLine.setExecutionExceptionHandler((e, line, parseResult) -> {
-            err.println("esim-meter-collector: " + message(e));
-            return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
-        });
-        commandLine.setParameterExceptionHandler((e, arguments) -> {
-            err.println("esim-meter-collector: " + e.getMessage());
-            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
-            return EXIT_USAGE;
-        });
-        return commandLine.execute(args);
+        return CommandLines.execute("esim-meter-collector", new CollectorMain(out, err), out, err, args);
     }
 
-    private static String message(final Throwable e) {
-        final String message = e.getMessage();
-        return message == null || message.isBlank() ? e.toString() : message.replace('\n', ' ');
-    }
 
     private static CollectorConfig load(final Path file) throws UsageException {
         try {
-            return ConfigLoader.load(file);
+            return YamlConfigLoader.load(file, CollectorConfig.class);
         } catch (final ConfigException e) {
             throw new UsageException(e.getMessage(), e);
         }
     }
 
-    /** The input was wrong (arguments, configuration, directory, address): exit status 2, one line. */
-    static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(final String message, final Throwable cause) {
-            super(message, cause);
-        }
-    }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Serve ingest, queries and the live stream until stopped (SIGTERM or Ctrl-C).")

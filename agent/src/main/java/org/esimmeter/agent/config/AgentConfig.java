@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.wire.WireFormat;
 
 /**

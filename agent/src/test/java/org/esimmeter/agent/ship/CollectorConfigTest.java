@@ -11,8 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.esimmeter.agent.config.AgentConfig;
-import org.esimmeter.agent.config.ConfigException;
-import org.esimmeter.agent.config.ConfigLoader;
+import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.common.config.YamlConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,12 +26,12 @@ class CollectorConfigTest {
     Path dir;
 
     private AgentConfig load(final String yaml) throws IOException {
-        return ConfigLoader.load(Files.writeString(dir.resolve("agent.yaml"), yaml));
+        return YamlConfigLoader.load(Files.writeString(dir.resolve("agent.yaml"), yaml), AgentConfig.class);
     }
 
     private String refusal(final String yaml) throws IOException {
         final Path file = Files.writeString(dir.resolve("agent.yaml"), yaml);
-        final String message = assertThrows(ConfigException.class, () -> ConfigLoader.load(file)).getMessage();
+        final String message = assertThrows(ConfigException.class, () -> YamlConfigLoader.load(file, AgentConfig.class)).getMessage();
         assertTrue(message.startsWith(file + " : "), message);
         return message.substring((file + " : ").length());
     }

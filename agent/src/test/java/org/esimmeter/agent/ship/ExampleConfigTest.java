@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.esimmeter.agent.config.AgentConfig;
-import org.esimmeter.agent.config.ConfigLoader;
+import org.esimmeter.common.config.YamlConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,13 +29,13 @@ class ExampleConfigTest {
     @Test
     void shouldLoadTheExampleAsShippedAndWithTheCollectorUncommented() throws IOException {
         final String text = Files.readString(example());
-        final AgentConfig plain = ConfigLoader.load(example());
+        final AgentConfig plain = YamlConfigLoader.load(example(), AgentConfig.class);
         assertNull(plain.collector());
         assertEquals("-", plain.output().jsonLines());
 
         final String uncommented = text.replaceAll("(?m)^#collector:", "collector:").replaceAll("(?m)^#  ", "  ");
-        final AgentConfig shipping = ConfigLoader.load(Files.writeString(dir.resolve("agent.yaml"), uncommented));
-        assertEquals("http://127.0.0.1:8080", shipping.collector().url());
+        final AgentConfig shipping = YamlConfigLoader.load(Files.writeString(dir.resolve("agent.yaml"), uncommented), AgentConfig.class);
+        assertEquals("http://127.0.0.1:7470", shipping.collector().url());
         assertEquals("travel-router-1", shipping.collector().agentId());
         assertEquals("ESIM_METER_TOKEN", shipping.collector().tokenEnv());
         assertEquals(1 << 20, shipping.collector().batchMaxBytes());

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.collector.store.RetentionPolicy;
+import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.wire.WireFormat;
 
 /**

@@ -3,6 +3,7 @@ package org.esimmeter.collector.config;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.esimmeter.common.config.ConfigException;
 
 /**
  * Retention durations as operators write them: {@code 90s}, {@code 15m}, {@code 36h}, {@code 7d}, {@code 2w}, or

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.esimmeter.collector.CollectorMain;
 import org.esimmeter.collector.store.Resolution;
+import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.common.config.YamlConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +30,7 @@ class ConfigLoaderTest {
     void shouldLoadTheAnnotatedExampleWithItsDefaults() {
         final Path example = repositoryRoot().resolve("config/collector.yaml");
 
-        final CollectorConfig config = ConfigLoader.load(example,
+        final CollectorConfig config = YamlConfigLoader.load(example, CollectorConfig.class,
             name -> "ESIM_METER_TOKEN_ROUTER_BERLIN".equals(name) ? "berlin-token-from-the-environment" : null);
 
         assertEquals("127.0.0.1", config.listen().address());
@@ -111,24 +113,24 @@ class ConfigLoaderTest {
     void shouldTakeASecretFromTheEnvironment() throws Exception {
         Files.writeString(file(), "agents:\n  router-a:\n    token: ${ROUTER_A_TOKEN}\nreadToken: ${READ}\n");
 
-        final CollectorConfig config = ConfigLoader.load(file(), name -> Map.of("ROUTER_A_TOKEN",
+        final CollectorConfig config = YamlConfigLoader.load(file(), CollectorConfig.class, name -> Map.of("ROUTER_A_TOKEN",
             "token-from-environment-123", "READ", "read-token-from-environment").get(name));
 
         assertEquals(Map.of("router-a", "token-from-environment-123"), config.agentTokens());
         assertEquals("read-token-from-environment", config.readToken());
         assertEquals(file() + " : readToken : environment variable READ is not set",
-            assertThrows(ConfigException.class, () -> ConfigLoader.load(file(),
+            assertThrows(ConfigException.class, () -> YamlConfigLoader.load(file(), CollectorConfig.class,
                 name -> "ROUTER_A_TOKEN".equals(name) ? "token-from-environment-123" : null)).getMessage());
     }
 
     @Test
     void shouldRefuseAMissingOrEmptyFile() throws Exception {
         assertEquals(directory.resolve("absent.yaml") + " : cannot read (missing or no permission)",
-            assertThrows(ConfigException.class, () -> ConfigLoader.load(directory.resolve("absent.yaml")))
+            assertThrows(ConfigException.class, () -> YamlConfigLoader.load(directory.resolve("absent.yaml"), CollectorConfig.class))
                 .getMessage());
         Files.writeString(file(), "");
         assertEquals(file() + " : empty configuration",
-            assertThrows(ConfigException.class, () -> ConfigLoader.load(file())).getMessage());
+            assertThrows(ConfigException.class, () -> YamlConfigLoader.load(file(), CollectorConfig.class)).getMessage());
     }
 
     @Test
@@ -196,7 +198,7 @@ class ConfigLoaderTest {
 
     private CollectorConfig load(final String yaml) throws Exception {
         Files.writeString(file(), yaml);
-        return ConfigLoader.load(file(), name -> null);
+        return YamlConfigLoader.load(file(), CollectorConfig.class, name -> null);
     }
 
     /** Jackson appends where it stopped to unknown-field messages; compare up to the expected text. */

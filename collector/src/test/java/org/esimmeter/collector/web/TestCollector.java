@@ -14,10 +14,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.esimmeter.collector.config.CollectorConfig;
-import org.esimmeter.collector.config.ConfigLoader;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.UsageStore;
 import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
+import org.esimmeter.common.config.YamlConfigLoader;
 import org.esimmeter.wire.WireFormat;
 
 /**
@@ -46,7 +46,7 @@ public final class TestCollector implements AutoCloseable {
             extraYaml;
         final Path file = dataDirectory.resolve("collector.yaml");
         Files.writeString(file, yaml);
-        final CollectorConfig config = ConfigLoader.load(file);
+        final CollectorConfig config = YamlConfigLoader.load(file, CollectorConfig.class);
         store = SqliteUsageStore.open(dataDirectory, config.retention().policy());
         server = CollectorServer.start(config, store, registry);
         base = URI.create(server.url());

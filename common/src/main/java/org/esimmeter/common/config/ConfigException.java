@@ -1,4 +1,4 @@
-package org.esimmeter.agent.config;
+package org.esimmeter.common.config;
 
 /** A configuration problem, stated in one line that names the key. */
 public final class ConfigException extends RuntimeException {

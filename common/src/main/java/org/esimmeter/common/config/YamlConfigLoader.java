@@ -1,4 +1,4 @@
-package org.esimmeter.collector.config;
+package org.esimmeter.common.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -19,22 +19,23 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads {@link CollectorConfig} from YAML and turns every failure into a one-line {@link ConfigException}.
+ * Reads a configuration record from YAML and turns every failure into a one-line {@link ConfigException} naming
+ * the file and the key: unknown keys, wrong types, values the record's constructor refuses.
  * A value that is exactly {@code ${NAME}} is replaced by the environment variable NAME (an unset or empty variable
  * is an error naming the key), so tokens can come from a systemd credential or an EnvironmentFile.
  */
-public final class ConfigLoader {
+public final class YamlConfigLoader {
     private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
-    private ConfigLoader() {
+    private YamlConfigLoader() {
     }
 
-    public static CollectorConfig load(final Path file) {
-        return load(file, System::getenv);
+    public static <T> T load(final Path file, final Class<T> type) {
+        return load(file, type, System::getenv);
     }
 
-    /** As {@link #load(Path)}, with {@code environment} answering variable names (null = unset). */
-    public static CollectorConfig load(final Path file, final UnaryOperator<String> environment) {
+    /** As {@link #load(Path, Class)}, with {@code environment} answering variable names (null = unset). */
+    public static <T> T load(final Path file, final Class<T> type, final UnaryOperator<String> environment) {
         if (!Files.isReadable(file)) {
             throw new ConfigException(file + " : cannot read (missing or no permission)");
         }
@@ -50,7 +51,7 @@ public final class ConfigLoader {
                 throw new ConfigException(file + " : (top level) : expected a mapping of keys to values");
             }
             expand(tree, "", environment);
-            return mapper.treeToValue(tree, CollectorConfig.class);
+            return mapper.treeToValue(tree, type);
         } catch (final ConfigException e) {
             throw e.getMessage().startsWith(file.toString()) ? e : new ConfigException(file + " : " + e.getMessage(), e);
         } catch (final JsonMappingException e) {

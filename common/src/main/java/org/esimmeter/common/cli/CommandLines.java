@@ -1,0 +1,43 @@
+package org.esimmeter.common.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * Runs a picocli command the way Unix users expect of both daemons: usage errors and {@link UsageException}s are
+ * one line on stderr prefixed with the program's name and exit status 2; any other failure is one line and exit
+ * status 1; never a stack trace.
+ */
+public final class CommandLines {
+    /** Bad input: command line, configuration, interface, file. */
+    public static final int EXIT_USAGE = 2;
+    /** Failed while running. */
+    public static final int EXIT_FAILURE = 1;
+
+    private CommandLines() {
+    }
+
+    /** @return the exit status */
+    public static int execute(final String program, final Object command, final PrintStream out,
+        final PrintStream err, final String... args) {
+        final CommandLine commandLine = new CommandLine(command);
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setExecutionExceptionHandler((e, line, parseResult) -> {
+            err.println(program + ": " + message(e));
+            return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+        });
+        commandLine.setParameterExceptionHandler((e, arguments) -> {
+            err.println(program + ": " + e.getMessage());
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+            return EXIT_USAGE;
+        });
+        return commandLine.execute(args);
+    }
+
+    private static String message(final Throwable e) {
+        final String message = e.getMessage();
+        return message == null || message.isBlank() ? e.toString() : message.replace('\n', ' ');
+    }
+}
