@@ -138,8 +138,10 @@ class LiveStreamTest {
                     assertEquals(200, collector.ingest(TOKEN_A, batch.encode()).statusCode());
                 }
                 assertEquals(1.0, dropped());
-                // Not the first batch: the viewer was dropped for the backlog it left unread, not for one batch.
-                assertTrue(sequence > 3, "dropped after " + (sequence - 1) + " batches");
+                // Never on the first batch: a viewer's backlog is judged when the next batch arrives, so it is
+                // dropped for what it left unread. How many batches the kernel's socket buffers absorb before that
+                // depends on the machine, so only the policy's lower bound is asserted.
+                assertTrue(sequence - 1 >= 2, "dropped after " + (sequence - 1) + " batch(es)");
                 awaitViewers(1);
                 assertEquals(200, collector.ingest(TOKEN_B, Fixture.batchB1()).statusCode());
                 assertEquals("router-b", reader.nextEvent().get("agent").asText());
