@@ -1,8 +1,20 @@
 package org.esimmeter.agent.capture;
 
 import static org.esimmeter.agent.capture.LiveNetwork.await;
-import static org.esimmeter.agent.capture.LiveNetwork.inNamespace;
 import static org.esimmeter.agent.capture.LiveNetwork.run;
+import static org.esimmeter.agent.capture.LiveUplinks.DOWNLOAD_BYTES;
+import static org.esimmeter.agent.capture.LiveUplinks.DOWNLOAD_PORT;
+import static org.esimmeter.agent.capture.LiveUplinks.INTERFACES;
+import static org.esimmeter.agent.capture.LiveUplinks.INTERNET_UP0;
+import static org.esimmeter.agent.capture.LiveUplinks.INTERNET_WWAN0;
+import static org.esimmeter.agent.capture.LiveUplinks.NON_IP_DOWN_PAYLOAD;
+import static org.esimmeter.agent.capture.LiveUplinks.NON_IP_UP_PAYLOAD;
+import static org.esimmeter.agent.capture.LiveUplinks.ROUTER_UP0;
+import static org.esimmeter.agent.capture.LiveUplinks.ROUTER_WWAN0;
+import static org.esimmeter.agent.capture.LiveUplinks.TUNNEL_OVERHEAD;
+import static org.esimmeter.agent.capture.LiveUplinks.TUNNEL_PORT;
+import static org.esimmeter.agent.capture.LiveUplinks.UPLOAD_BYTES;
+import static org.esimmeter.agent.capture.LiveUplinks.UPLOAD_PORT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -12,19 +24,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.agent.capture.LiveNetwork.Counters;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The agent capturing live in a router namespace, judged by the kernel. Two namespaces, the router and the
  * "internet", are joined by a veth pair (router side {@code up0}, Ethernet) and by a raw-IP uplink: a TUN device in
  * each ({@code wwan0}, no packet information header, like a modem in raw-IP mode) bridged by two socat processes
- * over UDP across the veth. Bounded TCP, UDP, ICMP and non-IP traffic crosses both links in both directions while
- * the agent and tcpdump capture in the router namespace. Then:
+ * over UDP across the veth ({@link LiveUplinks}). Bounded TCP, UDP, ICMP and non-IP traffic crosses both links in
+ * both directions while the agent and tcpdump capture in the router namespace. Then:
  * <ul>
  * <li>per interface, the agent's upload equals the kernel's tx delta and its download the rx delta, in packets and
  *     wire bytes, exactly (libpcap reporting no drop);</li>
@@ -47,21 +56,6 @@ import org.junit.jupiter.api.io.TempDir;
  * elsewhere {@code -Desimmeter.skipPrivileged=true} skips it.
  */
 class LiveCaptureIT {
-    private static final String ROUTER_UP0 = "10.213.0.1";
-    private static final String INTERNET_UP0 = "10.213.0.2";
-    private static final String ROUTER_WWAN0 = "10.214.0.1";
-    private static final String INTERNET_WWAN0 = "10.214.0.2";
-    private static final int TUNNEL_PORT = 41000;
-    private static final int IPERF_PORT = 5201;
-    private static final int UPLOAD_PORT = 5202;
-    private static final int DOWNLOAD_PORT = 5203;
-    /** Below the veth's 1500 so that an encapsulated packet (+28 bytes of IPv4 and UDP) is never fragmented. */
-    private static final int TUN_MTU = 1400;
-    /** Ethernet + IPv4 + UDP headers that the tunnel adds to each wwan0 packet on up0. */
-    private static final int TUNNEL_OVERHEAD = 14 + 20 + 8;
-    private static final long UPLOAD_BYTES = 2L << 20;
-    private static final long DOWNLOAD_BYTES = 1L << 20;
-    private static final List<String> INTERFACES = List.of("up0", "wwan0");
     private static final Duration QUIET_FOR = Duration.ofMillis(400);
     private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(10);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,23 +78,19 @@ class LiveCaptureIT {
 
     @BeforeAll
     static void captureTrafficOnBothLinks() throws Exception {
-        requireRoot();
+        LiveNetwork.requireRoot("LiveCaptureIT");
         agentJar = Path.of(System.getProperty("agent.jar", "target/esim-meter-agent.jar")).toAbsolutePath();
         assertTrue(Files.isRegularFile(agentJar), "agent.jar : " + agentJar + " (expected: the shaded agent jar)");
-        requireTools("ip", "socat", "iperf3", "tcpdump", "tshark", "ping");
+        LiveNetwork.requireTools("ip", "socat", "iperf3", "tcpdump", "tshark", "ping");
 
         LiveNetwork.deleteStaleNamespaces();
         network = new LiveNetwork(dir);
-        buildNetwork();
-        final Process server = network.start("iperf3-server", network.internet, "iperf3", "-s", "-p",
-            String.valueOf(IPERF_PORT));
-        await("the iperf3 server to listen", Duration.ofSeconds(10),
-            () -> !inNamespace(network.internet, "ss", "-Hltn", "sport", "=", ":" + IPERF_PORT).isBlank(),
-            () -> network.read(network.err("iperf3-server")) + network.read(network.out("iperf3-server")));
-        assertTrue(server.isAlive(), "iperf3 server exited: " + network.read(network.err("iperf3-server")));
+        final LiveUplinks uplinks = new LiveUplinks(network);
+        uplinks.build();
+        routerMac = uplinks.routerMac();
         LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
 
-        final Process agent = startAgent();
+        final Process agent = uplinks.startAgent(agentJar, writeAgentConfig());
         final List<Process> tcpdumps = new ArrayList<>();
         for (final String iface : INTERFACES) {
             pcaps.put(iface, dir.resolve(iface + ".pcap"));
@@ -114,7 +104,9 @@ class LiveCaptureIT {
         }
 
         final Map<String, Counters> before = LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
-        generateTraffic();
+        final LiveUplinks.Transfers transfers = uplinks.generateTraffic();
+        uploadReceived = transfers.uploadReceived();
+        downloadReceived = transfers.downloadReceived();
         final Map<String, Counters> after = LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
         for (final String iface : INTERFACES) {
             kernel.put(iface, after.get(iface).minus(before.get(iface)));
@@ -146,64 +138,8 @@ class LiveCaptureIT {
         }
     }
 
-    private static void requireRoot() throws IOException {
-        final boolean root = Files.readAllLines(Path.of("/proc/self/status")).stream()
-            .anyMatch(line -> line.matches("Uid:\\s+0\\s.*"));
-        if (!root) {
-            final String why = "LiveCaptureIT needs root: it creates network namespaces, veth and TUN devices and " +
-                "captures packets (run `mvn verify` as root, or pass -Desimmeter.skipPrivileged=true to skip it)";
-            Assumptions.assumeFalse(Boolean.getBoolean("esimmeter.skipPrivileged"), why);
-            fail(why);
-        }
-    }
-
-    private static void requireTools(final String... tools) {
-        for (final String tool : tools) {
-            final LiveNetwork.Result which = LiveNetwork.execute(null, "sh", "-c", "command -v " + tool);
-            assertEquals(0, which.status(), tool + " : not installed (expected: installed by .ci/run)");
-        }
-    }
-
-    private static void buildNetwork() {
-        final String r = network.router;
-        final String i = network.internet;
-        network.addNamespaces();
-        run("ip", "link", "add", "up0", "netns", r, "type", "veth", "peer", "name", "down0", "netns", i);
-        run("ip", "-n", r, "addr", "add", ROUTER_UP0 + "/30", "dev", "up0");
-        run("ip", "-n", i, "addr", "add", INTERNET_UP0 + "/30", "dev", "down0");
-        routerMac = mac(r, "up0");
-        // Permanent neighbours: no ARP request, reply or (5 s after a ping) unicast probe can cross the capture
-        // window's edges, where it would be counted by the kernel but not by the capture, or the other way round.
-        run("ip", "-n", r, "neigh", "replace", INTERNET_UP0, "lladdr", mac(i, "down0"), "dev", "up0", "nud",
-            "permanent");
-        run("ip", "-n", i, "neigh", "replace", ROUTER_UP0, "lladdr", routerMac, "dev", "down0", "nud", "permanent");
-        run("ip", "-n", r, "link", "set", "up0", "up");
-        run("ip", "-n", i, "link", "set", "down0", "up");
-
-        network.start("socat-router", r, "socat", "TUN:" + ROUTER_WWAN0 + "/30,tun-name=wwan0,iff-up,iff-no-pi",
-            "UDP:" + INTERNET_UP0 + ":" + TUNNEL_PORT + ",sourceport=" + TUNNEL_PORT + ",bind=" + ROUTER_UP0);
-        network.start("socat-internet", i, "socat", "TUN:" + INTERNET_WWAN0 + "/30,tun-name=wwan0,iff-up,iff-no-pi",
-            "UDP:" + ROUTER_UP0 + ":" + TUNNEL_PORT + ",sourceport=" + TUNNEL_PORT + ",bind=" + INTERNET_UP0);
-        for (final String namespace : List.of(r, i)) {
-            final String name = namespace.equals(r) ? "socat-router" : "socat-internet";
-            await("socat to create wwan0 in " + namespace, Duration.ofSeconds(10),
-                () -> LiveNetwork.execute(null, "ip", "-n", namespace, "link", "show", "wwan0").status() == 0,
-                () -> network.read(network.err(name)));
-            run("ip", "-n", namespace, "link", "set", "wwan0", "mtu", String.valueOf(TUN_MTU));
-        }
-        await("a ping through the tunnel", Duration.ofSeconds(10),
-            () -> LiveNetwork.execute(null, "ip", "netns", "exec", r, "ping", "-c", "1", "-W", "1",
-                INTERNET_WWAN0).status() == 0,
-            () -> network.read(network.err("socat-router")) + network.read(network.err("socat-internet")));
-    }
-
-    private static String mac(final String namespace, final String iface) {
-        return run("ip", "netns", "exec", namespace, "cat", "/sys/class/net/" + iface + "/address").trim();
-    }
-
-    private static Process startAgent() throws IOException {
-        final Path config = dir.resolve("agent.yaml");
-        Files.writeString(config, String.join("\n",
+    private static Path writeAgentConfig() throws IOException {
+        return Files.writeString(dir.resolve("agent.yaml"), String.join("\n",
             "interfaces:",
             "  - name: up0",
             "    profile: lan-uplink",
@@ -212,69 +148,6 @@ class LiveCaptureIT {
             "output:",
             "  jsonLines: " + dir.resolve("seconds.jsonl"),
             ""));
-        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final Process agent = network.start("agent", network.router, java, "-jar", agentJar.toString(), "run",
-            "--config", config.toString());
-        await("the agent to capture on up0 and wwan0", Duration.ofSeconds(30),
-            () -> {
-                final String log = network.read(network.err("agent"));
-                return log.contains("capturing on up0") && log.contains("capturing on wwan0") || !agent.isAlive();
-            },
-            () -> network.read(network.err("agent")));
-        assertTrue(agent.isAlive(), "the agent exited while starting: " + network.read(network.err("agent")));
-        return agent;
-    }
-
-    /** Bounded traffic over both links in both directions; every command must succeed. */
-    private static void generateTraffic() {
-        final String r = network.router;
-        final String i = network.internet;
-        // ICMP, several sizes, both ways, both links (1372 + 28 fills the TUN's MTU exactly).
-        inNamespace(r, "ping", "-q", "-c", "20", "-i", "0.01", "-s", "1372", INTERNET_WWAN0);
-        inNamespace(r, "ping", "-q", "-c", "10", "-i", "0.01", "-s", "56", INTERNET_UP0);
-        inNamespace(i, "ping", "-q", "-c", "10", "-i", "0.01", "-s", "500", ROUTER_WWAN0);
-        inNamespace(i, "ping", "-q", "-c", "10", "-i", "0.01", "-s", "1472", ROUTER_UP0);
-        // TCP with exact sizes (nc, not iperf3 -n, whose sender stops counting once the bytes are in its socket):
-        // the router uploads through the raw-IP uplink and downloads over Ethernet.
-        final Process sink = listen("nc-upload", INTERNET_WWAN0, UPLOAD_PORT, null);
-        LiveNetwork.run(new byte[(int) UPLOAD_BYTES], "ip", "netns", "exec", r, "nc", "-N", INTERNET_WWAN0,
-            String.valueOf(UPLOAD_PORT));
-        assertEquals(0, network.awaitExit(sink, "nc-upload", Duration.ofSeconds(10)), "nc-upload exit status");
-        uploadReceived = network.out("nc-upload").toFile().length();
-        final Process source = listen("nc-download", INTERNET_UP0, DOWNLOAD_PORT, DOWNLOAD_BYTES);
-        downloadReceived = LiveNetwork.run((byte[]) null, "ip", "netns", "exec", r, "nc", "-d", INTERNET_UP0,
-            String.valueOf(DOWNLOAD_PORT)).length();
-        assertEquals(0, network.awaitExit(source, "nc-download", Duration.ofSeconds(10)), "nc-download exit status");
-        // UDP through the tunnel, at a rate the socat bridge keeps up with.
-        inNamespace(r, "iperf3", "-u", "-c", INTERNET_WWAN0, "-p", String.valueOf(IPERF_PORT), "-b", "20M", "-l",
-            "1200", "-n", "300K");
-        // Non-IP Ethernet frames (local experimental EtherType 88b5), one each way, raw through packet sockets.
-        final String internetMac = mac(i, "down0");
-        LiveNetwork.run(frame(internetMac, routerMac, 60), "ip", "netns", "exec", r, "socat", "-u", "STDIN",
-            "INTERFACE:up0");
-        LiveNetwork.run(frame(routerMac, internetMac, 100), "ip", "netns", "exec", i, "socat", "-u", "STDIN",
-            "INTERFACE:down0");
-    }
-
-    /** nc listening in the internet namespace, discarding what it receives or sending {@code bytes} zeros. */
-    private static Process listen(final String name, final String address, final int port, final Long bytes) {
-        final Process process = bytes == null ?
-            network.start(name, network.internet, "nc", "-l", address, String.valueOf(port)) :
-            network.start(name, network.internet, "sh", "-c", "head -c " + bytes + " /dev/zero | nc -N -l " + address +
-                " " + port);
-        await(name + " to listen", Duration.ofSeconds(10),
-            () -> !inNamespace(network.internet, "ss", "-Hltn", "sport", "=", ":" + port).isBlank(),
-            () -> network.read(network.err(name)));
-        return process;
-    }
-
-    private static byte[] frame(final String destination, final String source, final int payloadLength) {
-        final byte[] header = HexFormat.of().parseHex((destination + source).replace(":", "") + "88b5");
-        final byte[] frame = new byte[header.length + payloadLength];
-        System.arraycopy(header, 0, frame, 0, header.length);
-        final byte[] text = "esim-meter live test".getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(text, 0, frame, header.length, text.length);
-        return frame;
     }
 
     // ---------------------------------------------------------------------------------------------- the agent
@@ -311,9 +184,9 @@ class LiveCaptureIT {
     void agentCountsTheNonIpFramesOnEthernetByDirection() {
         final List<JsonNode> lines = linesOf("up0");
         assertEquals(1, sum(lines, "nonIp", "up", "packets"));
-        assertEquals(14 + 60, sum(lines, "nonIp", "up", "wireBytes"));
+        assertEquals(14 + NON_IP_UP_PAYLOAD, sum(lines, "nonIp", "up", "wireBytes"));
         assertEquals(1, sum(lines, "nonIp", "down", "packets"));
-        assertEquals(14 + 100, sum(lines, "nonIp", "down", "wireBytes"));
+        assertEquals(14 + NON_IP_DOWN_PAYLOAD, sum(lines, "nonIp", "down", "wireBytes"));
         assertEquals(0, sum(linesOf("wwan0"), "nonIp", "up", "packets") + sum(linesOf("wwan0"), "nonIp", "down",
             "packets"));
     }

@@ -1,5 +1,6 @@
 package org.esimmeter.agent.capture;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,6 +22,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A two-namespace test network built with iproute2, and the processes started in it: everything the live test
@@ -28,19 +30,22 @@ import java.util.regex.Pattern;
  * <p>
  * Namespace names carry the JVM's pid ({@code em-r-<pid>-<random>}): a later run deletes the namespaces of runs whose
  * JVM is gone (aborted), and never those of a run still alive.
+ * <p>
+ * Public, like {@link LiveUplinks}, because the agent publishes its test classes as a test-jar: the end-to-end live
+ * test (module e2e) builds the same network rather than a copy of it.
  */
-final class LiveNetwork implements AutoCloseable {
+public final class LiveNetwork implements AutoCloseable {
     private static final Pattern OUR_NAMESPACE = Pattern.compile("^(em-[ri]-(\\d+)-[0-9a-f]+)\\b.*");
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    final String router;
-    final String internet;
+    public final String router;
+    public final String internet;
     private final Path logs;
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
 
-    LiveNetwork(final Path logs) {
+    public LiveNetwork(final Path logs) {
         final String suffix = ProcessHandle.current().pid() + "-" +
             Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0x100000));
         this.router = "em-r-" + suffix;
@@ -49,7 +54,7 @@ final class LiveNetwork implements AutoCloseable {
     }
 
     /** Deletes the {@code em-*} namespaces whose creating JVM no longer runs, and the processes left inside. */
-    static void deleteStaleNamespaces() {
+    public static void deleteStaleNamespaces() {
         for (final String line : run("ip", "netns", "list").split("\n")) {
             final Matcher matcher = OUR_NAMESPACE.matcher(line.trim());
             if (matcher.matches() && ProcessHandle.of(Long.parseLong(matcher.group(2))).isEmpty()) {
@@ -58,7 +63,35 @@ final class LiveNetwork implements AutoCloseable {
         }
     }
 
-    void addNamespaces() {
+    /**
+     * Skips the calling test when it is not root and {@code -Desimmeter.skipPrivileged=true} was given; fails it
+     * when it is not root otherwise (CI runs as root: a silent skip there would hide the live tests).
+     */
+    public static void requireRoot(final String test) {
+        final boolean root;
+        try {
+            root = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .anyMatch(line -> line.matches("Uid:\\s+0\\s.*"));
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (!root) {
+            final String why = test + " needs root: it creates network namespaces, veth and TUN devices and " +
+                "captures packets (run `mvn verify` as root, or pass -Desimmeter.skipPrivileged=true to skip it)";
+            Assumptions.assumeFalse(Boolean.getBoolean("esimmeter.skipPrivileged"), why);
+            fail(why);
+        }
+    }
+
+    /** Fails unless every tool is on the PATH. */
+    public static void requireTools(final String... tools) {
+        for (final String tool : tools) {
+            final Result which = execute(null, "sh", "-c", "command -v " + tool);
+            assertEquals(0, which.status(), tool + " : not installed (expected: installed by .ci/run)");
+        }
+    }
+
+    public void addNamespaces() {
         for (final String namespace : List.of(router, internet)) {
             run("ip", "netns", "add", namespace);
             namespaces.add(namespace);
@@ -71,7 +104,7 @@ final class LiveNetwork implements AutoCloseable {
     }
 
     /** Runs a command inside a namespace and returns its output; fails the test on a non-zero exit. */
-    static String inNamespace(final String namespace, final String... command) {
+    public static String inNamespace(final String namespace, final String... command) {
         final String[] full = new String[command.length + 4];
         full[0] = "ip";
         full[1] = "netns";
@@ -82,11 +115,11 @@ final class LiveNetwork implements AutoCloseable {
     }
 
     /** Runs a command to completion (bounded), returns stdout + stderr; fails the test on a non-zero exit. */
-    static String run(final String... command) {
+    public static String run(final String... command) {
         return run(null, command);
     }
 
-    static String run(final byte[] stdin, final String... command) {
+    public static String run(final byte[] stdin, final String... command) {
         final Result result = execute(stdin, command);
         if (result.status != 0) {
             fail(String.join(" ", command) + " : exit status " + result.status + " (expected: 0): " + result.output);
@@ -94,10 +127,10 @@ final class LiveNetwork implements AutoCloseable {
         return result.output;
     }
 
-    record Result(int status, String output) {
+    public record Result(int status, String output) {
     }
 
-    static Result execute(final byte[] stdin, final String... command) {
+    public static Result execute(final byte[] stdin, final String... command) {
         try {
             final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             try {
@@ -123,7 +156,7 @@ final class LiveNetwork implements AutoCloseable {
     }
 
     /** Starts a long-running command in a namespace, stdout and stderr to {@code logs/name.out|err}. */
-    Process start(final String name, final String namespace, final String... command) {
+    public Process start(final String name, final String namespace, final String... command) {
         final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
         full.addAll(Arrays.asList(command));
         try {
@@ -140,15 +173,15 @@ final class LiveNetwork implements AutoCloseable {
         }
     }
 
-    Path out(final String name) {
+    public Path out(final String name) {
         return logs.resolve(name + ".out");
     }
 
-    Path err(final String name) {
+    public Path err(final String name) {
         return logs.resolve(name + ".err");
     }
 
-    String read(final Path file) {
+    public String read(final Path file) {
         try {
             return Files.exists(file) ? Files.readString(file) : "";
         } catch (final IOException e) {
@@ -157,12 +190,12 @@ final class LiveNetwork implements AutoCloseable {
     }
 
     /** Sends a signal by number through the shell's builtin kill (no procps needed). */
-    static void signal(final Process process, final String signal) {
+    public static void signal(final Process process, final String signal) {
         run("sh", "-c", "kill -s " + signal + " " + process.pid());
     }
 
     /** Waits for a process to exit and returns its status; fails with its stderr when it outlives the deadline. */
-    int awaitExit(final Process process, final String name, final Duration timeout) {
+    public int awaitExit(final Process process, final String name, final Duration timeout) {
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 fail(name + " : still running " + timeout + " after being asked to stop; stderr: " + read(err(name)));
@@ -175,7 +208,7 @@ final class LiveNetwork implements AutoCloseable {
     }
 
     /** Polls {@code condition} until it holds; fails naming what was awaited (and why, from {@code detail}). */
-    static void await(final String what, final Duration timeout, final BooleanSupplier condition,
+    public static void await(final String what, final Duration timeout, final BooleanSupplier condition,
         final Supplier<String> detail) {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
@@ -196,7 +229,7 @@ final class LiveNetwork implements AutoCloseable {
     }
 
     /** Kernel counters (rx/tx bytes and packets) of every interface in a namespace, by interface name. */
-    static Map<String, Counters> counters(final String namespace) {
+    public static Map<String, Counters> counters(final String namespace) {
         final Map<String, Counters> byName = new TreeMap<>();
         try {
             for (final JsonNode link : JSON.readTree(run("ip", "-n", namespace, "-s", "-j", "link", "show"))) {
@@ -215,7 +248,7 @@ final class LiveNetwork implements AutoCloseable {
      * Waits until no counter of the namespace's interfaces moves for {@code stableFor}: the traffic, the tunnel
      * forwarding and the last TCP acknowledgements have all gone by. Returns the counters it settled on.
      */
-    static Map<String, Counters> awaitQuiet(final String namespace, final Duration stableFor, final Duration timeout) {
+    public static Map<String, Counters> awaitQuiet(final String namespace, final Duration stableFor, final Duration timeout) {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         Map<String, Counters> last = counters(namespace);
         long stableSinceNs = System.nanoTime();
@@ -234,8 +267,8 @@ final class LiveNetwork implements AutoCloseable {
         return last;
     }
 
-    record Counters(long rxPackets, long rxBytes, long txPackets, long txBytes) {
-        Counters minus(final Counters earlier) {
+    public record Counters(long rxPackets, long rxBytes, long txPackets, long txBytes) {
+        public Counters minus(final Counters earlier) {
             return new Counters(rxPackets - earlier.rxPackets, rxBytes - earlier.rxBytes,
                 txPackets - earlier.txPackets, txBytes - earlier.txBytes);
         }
