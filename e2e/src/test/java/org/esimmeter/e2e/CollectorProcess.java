@@ -12,8 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -59,8 +61,22 @@ final class CollectorProcess implements AutoCloseable {
 
     /** Starts {@code java -jar esim-meter-collector.jar run --config CONFIG} and waits until it listens. */
     static CollectorProcess start(final Path config) {
-        final ProcessBuilder builder = new ProcessBuilder(Jars.command(Jars.collector(), "run", "--config",
-            config.toString()));
+        return start(List.of(), config);
+    }
+
+    /**
+     * As {@link #start(Path)}, inside a network namespace ({@code ip netns exec NAMESPACE java ...}): its loopback
+     * address is that namespace's. {@code ip netns exec} execs the command in place, so the process's pid is the
+     * JVM's and SIGTERM / SIGKILL reach the collector itself.
+     */
+    static CollectorProcess startInNamespace(final String namespace, final Path config) {
+        return start(List.of("ip", "netns", "exec", namespace), config);
+    }
+
+    private static CollectorProcess start(final List<String> launcher, final Path config) {
+        final List<String> command = new ArrayList<>(launcher);
+        command.addAll(Jars.command(Jars.collector(), "run", "--config", config.toString()));
+        final ProcessBuilder builder = new ProcessBuilder(command);
         builder.redirectErrorStream(true);
         builder.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         try {

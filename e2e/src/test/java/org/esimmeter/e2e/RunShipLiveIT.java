@@ -1,0 +1,275 @@
+package org.esimmeter.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.MatchResult;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.esimmeter.agent.capture.LiveNetwork;
+import org.esimmeter.agent.capture.LiveNetwork.Counters;
+import org.esimmeter.agent.capture.LiveUplinks;
+import org.esimmeter.collector.store.GroupBy;
+import org.esimmeter.collector.store.GroupKey;
+import org.esimmeter.collector.store.GroupUsage;
+import org.esimmeter.collector.store.Resolution;
+import org.esimmeter.collector.store.RetentionPolicy;
+import org.esimmeter.collector.store.UsagePoint;
+import org.esimmeter.collector.store.UsageQuery;
+import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
+import org.esimmeter.wire.Direction;
+import org.esimmeter.wire.TrafficCounters;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent's {@code run} capturing live and shipping to a real collector, judged by the kernel. The network is the
+ * agent's own live test's ({@link LiveUplinks}: a router namespace with an Ethernet uplink {@code up0} and a raw-IP
+ * TUN uplink {@code wwan0}); the collector runs in the router namespace too, on its loopback, so the agent reaches it
+ * without a byte crossing the metered links. The agent ships and writes JSON lines at once. After bounded traffic,
+ * SIGTERM of the agent (it drains, seals and gives its last batches up to 3 s to be acknowledged), then of the
+ * collector, the stopped collector's database — opened through the store API — holds, per interface:
+ * <ul>
+ * <li>upload = the kernel's tx delta and download = its rx delta, in packets and wire bytes, exactly;</li>
+ * <li>second by second, exactly what the agent's JSON lines say (every direction and metric).</li>
+ * </ul>
+ * Needs root (CI runs as root); elsewhere {@code -Desimmeter.skipPrivileged=true} skips it.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class RunShipLiveIT {
+    private static final String AGENT = "live-router";
+    private static final Map<String, String> PROFILES = Map.of("up0", "lan-uplink", "wwan0", "esim-test");
+    private static final Duration QUIET_FOR = Duration.ofMillis(400);
+    private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(10);
+    /** Within the agent's own bound: 5 s for the capture to drain, of which 3 s for the last acknowledgements. */
+    private static final Duration AGENT_STOP_TIMEOUT = Duration.ofSeconds(15);
+    /** The agent's shipping summary, logged last on a clean stop (AgentMain.shipSummary). */
+    private static final Pattern SHIP_SUMMARY = Pattern.compile("collector (\\S+): (\\d+) seconds encoded, " +
+        "(\\d+) batches \\((\\d+) seconds\\) acknowledged, (\\d+) refused, (\\d+) dropped \\((\\d+) seconds\\), " +
+        "(\\d+) failed attempts, (\\d+) bytes queued");
+
+    @TempDir
+    static Path dir;
+
+    private static LiveNetwork network;
+    private static CollectorProcess collector;
+    private static LiveUplinks.Transfers transfers;
+    /** Kernel counter deltas over the capture window, by interface. */
+    private static final Map<String, Counters> kernel = new TreeMap<>();
+    private static final Map<String, Counters> kernelAfterTraffic = new TreeMap<>();
+    private static final Map<String, Counters> kernelAfterStop = new TreeMap<>();
+    private static int agentExitStatus;
+    private static String agentLog;
+    private static int collectorExitStatus;
+    private static String collectorLog;
+    private static List<JsonNode> agentLines;
+    /** What the store answers after both stopped: totals and the 1 s series by interface, over the whole run. */
+    private static List<GroupUsage> storedTotals;
+    private static List<UsagePoint> storedSeconds;
+
+    @BeforeAll
+    static void shipLiveTrafficToTheCollector() throws Exception {
+        LiveNetwork.requireRoot("RunShipLiveIT");
+        final Path agentJar = Jars.agent();
+        Jars.collector(); // fails now, with the reason, rather than after the network is built
+        LiveNetwork.requireTools("ip", "ss", "socat", "iperf3", "ping", "nc");
+
+        LiveNetwork.deleteStaleNamespaces();
+        network = new LiveNetwork(dir);
+        final LiveUplinks uplinks = new LiveUplinks(network);
+        uplinks.build();
+
+        final Path dataDirectory = dir.resolve("data");
+        final CollectorProcess.Config config = new CollectorProcess.Config(dataDirectory);
+        final String token = config.agent(AGENT);
+        collector = CollectorProcess.startInNamespace(network.router, config.write(dir.resolve("collector.yaml")));
+
+        // Every second the agent seals lies in [fromSecond, toSecond): packets are stamped by the kernel's clock.
+        final long fromSecond = System.currentTimeMillis() / 1000;
+        LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
+        final Process agent = uplinks.startAgent(agentJar, writeAgentConfig(collector, token));
+
+        final Map<String, Counters> before = LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
+        transfers = uplinks.generateTraffic();
+        final Map<String, Counters> after = LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
+        for (final String iface : LiveUplinks.INTERFACES) {
+            kernel.put(iface, after.get(iface).minus(before.get(iface)));
+        }
+
+        LiveNetwork.signal(agent, "TERM");
+        agentExitStatus = network.awaitExit(agent, "agent", AGENT_STOP_TIMEOUT);
+        agentLog = network.read(network.err("agent"));
+        // Nothing may have crossed the links between the last reading and the agent stopping.
+        final Map<String, Counters> end = LiveNetwork.counters(network.router);
+        for (final String iface : LiveUplinks.INTERFACES) {
+            kernelAfterTraffic.put(iface, after.get(iface));
+            kernelAfterStop.put(iface, end.get(iface));
+        }
+        collectorExitStatus = collector.stop();
+        collectorLog = collector.log();
+        final long toSecond = System.currentTimeMillis() / 1000 + 1;
+        // For the report: what crossed each link and how the shipping went.
+        kernel.forEach((iface, counters) -> System.out.printf("%s: kernel delta %s%n", iface, counters));
+        agentLog.lines().filter(line -> SHIP_SUMMARY.matcher(line).find()).forEach(System.out::println);
+
+        agentLines = new ArrayList<>();
+        for (final String line : Files.readAllLines(dir.resolve("seconds.jsonl"))) {
+            agentLines.add(Api.JSON.readTree(line));
+        }
+        try (SqliteUsageStore store = SqliteUsageStore.open(dataDirectory, new RetentionPolicy(Map.of()))) {
+            storedTotals = store.totals(new UsageQuery(fromSecond, toSecond, Resolution.SECOND, GroupBy.INTERFACE,
+                null, null, null));
+            storedSeconds = store.usage(new UsageQuery(fromSecond, toSecond, Resolution.SECOND, GroupBy.INTERFACE,
+                null, null, null));
+        }
+    }
+
+    @AfterAll
+    static void tearDown() {
+        try {
+            if (collector != null) {
+                collector.close();
+            }
+        } finally {
+            if (network != null) {
+                network.close();
+            }
+        }
+    }
+
+    private static Path writeAgentConfig(final CollectorProcess collector, final String token) throws IOException {
+        return Files.writeString(dir.resolve("agent.yaml"), String.join("\n",
+            "interfaces:",
+            "  - name: up0",
+            "    profile: " + PROFILES.get("up0"),
+            "  - name: wwan0",
+            "    profile: " + PROFILES.get("wwan0"),
+            "collector:",
+            "  url: \"" + collector.url() + "\"",
+            "  agentId: " + AGENT,
+            "  token: \"" + token + "\"",
+            // Both outputs at once: the lines are the agent's own account, to compare the store with.
+            "output:",
+            "  jsonLines: " + dir.resolve("seconds.jsonl"),
+            ""));
+    }
+
+    // ---------------------------------------------------------------------------------------------- processes
+
+    @Test
+    void agentStopsOnSigtermWithStatusZeroAndEverySecondAcknowledged() {
+        assertEquals(0, agentExitStatus, "agent exit status after SIGTERM; stderr: " + agentLog);
+        // The last summary is the one logged after the final drain (a periodic one may precede it).
+        final Matcher matcher = SHIP_SUMMARY.matcher(agentLog);
+        MatchResult last = null;
+        while (matcher.find()) {
+            last = matcher.toMatchResult();
+        }
+        assertNotNull(last, "no shipping summary in the agent's log: " + agentLog);
+        final long encoded = Long.parseLong(last.group(2));
+        assertEquals(agentLines.size(), encoded, "seconds encoded for the collector vs JSON lines written: " +
+            last.group());
+        assertEquals(encoded, Long.parseLong(last.group(4)), "seconds acknowledged: " + last.group());
+        assertEquals("0", last.group(5), "batches refused: " + last.group());
+        assertEquals("0", last.group(6), "batches dropped: " + last.group());
+        assertEquals("0", last.group(9), "bytes still queued: " + last.group());
+        assertFalse(agentLog.contains("not acknowledged"), agentLog);
+    }
+
+    @Test
+    void collectorStopsOnSigtermWithStatusZero() {
+        assertEquals(0, collectorExitStatus, "collector exit status after SIGTERM; log:\n" + collectorLog);
+    }
+
+    @Test
+    void linksWereQuietWhileTheAgentStopped() {
+        assertEquals(kernelAfterTraffic, kernelAfterStop, "kernel counters moved after the capture window closed");
+    }
+
+    // ---------------------------------------------------------------------------------------------- the store
+
+    @Test
+    void storedUploadAndDownloadOfEachInterfaceEqualTheKernelCounters() {
+        assertEquals(LiveUplinks.UPLOAD_BYTES, transfers.uploadReceived(), "bytes the upload's receiver got");
+        assertEquals(LiveUplinks.DOWNLOAD_BYTES, transfers.downloadReceived(), "bytes the download's receiver got");
+        final Map<GroupKey, TrafficCounters> totals = new TreeMap<>();
+        storedTotals.forEach(group -> totals.put(group.group(), group.usage()));
+        assertEquals(List.of(GroupKey.ofInterface(AGENT, "up0", PROFILES.get("up0")),
+            GroupKey.ofInterface(AGENT, "wwan0", PROFILES.get("wwan0"))), List.copyOf(totals.keySet()),
+            "interfaces stored");
+        for (final String iface : LiveUplinks.INTERFACES) {
+            final TrafficCounters stored = totals.get(GroupKey.ofInterface(AGENT, iface, PROFILES.get(iface)));
+            final Counters expected = kernel.get(iface);
+            assertEquals(expected, new Counters(
+                    stored.get(Direction.DOWN, TrafficCounters.PACKETS),
+                    stored.get(Direction.DOWN, TrafficCounters.WIRE_BYTES),
+                    stored.get(Direction.UP, TrafficCounters.PACKETS),
+                    stored.get(Direction.UP, TrafficCounters.WIRE_BYTES)),
+                iface + " : stored (down as rx, up as tx) vs kernel counters");
+            assertEquals(0, stored.get(Direction.UNKNOWN, TrafficCounters.PACKETS), iface + " : unknown direction");
+            assertTrue(expected.txPackets() >= 40 && expected.rxPackets() >= 40,
+                iface + " : the traffic did not cross this link both ways: " + expected);
+            final List<JsonNode> lines = agentLines.stream()
+                .filter(line -> iface.equals(line.path("interface").asText())).toList();
+            assertFalse(lines.isEmpty(), iface + " : no per-second line");
+            assertEquals(0, lines.get(lines.size() - 1).path("pcap").path("dropped").asLong(),
+                iface + " : libpcap drops");
+        }
+    }
+
+    @Test
+    void storedSecondsEqualTheAgentsJsonLines() {
+        final SortedMap<String, long[]> expected = new TreeMap<>();
+        for (final JsonNode line : agentLines) {
+            // A second sealed twice (a late packet) is two lines; the store adds them up, and so does this.
+            final long[] sums = expected.computeIfAbsent(line.path("interface").asText() + " " +
+                line.path("profile").asText() + " " + line.path("t").asLong(), key -> new long[9]);
+            for (int direction = 0; direction < Direction.COUNT; direction++) {
+                final JsonNode counters = line.path("total").path(Direction.name(direction));
+                for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+                    sums[direction * 3 + metric] += counters.path(Usage.METRICS[metric]).asLong();
+                }
+            }
+        }
+        final SortedMap<String, long[]> stored = new TreeMap<>();
+        for (final UsagePoint point : storedSeconds) {
+            assertEquals(AGENT, point.group().agent(), point::toString);
+            final long[] sums = new long[9];
+            for (int direction = 0; direction < Direction.COUNT; direction++) {
+                for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+                    sums[direction * 3 + metric] = point.usage().get(direction, metric);
+                }
+            }
+            stored.put(point.group().interfaceName() + " " + point.group().profile() + " " + point.bucketStart(),
+                sums);
+        }
+        // A second without a packet (a line of zeros) adds nothing to any sum: whether it has a row is not the
+        // question here, so such seconds are left out on both sides.
+        expected.values().removeIf(RunShipLiveIT::allZero);
+        stored.values().removeIf(RunShipLiveIT::allZero);
+        assertTrue(expected.size() >= 2, "seconds with traffic in the JSON lines: " + expected.size());
+        assertEquals(Usage.text(expected), Usage.text(stored),
+            "per interface-second {up, down, unknown} x {packets, wireBytes, ipBytes}: store vs JSON lines");
+    }
+
+    private static boolean allZero(final long[] sums) {
+        return Arrays.stream(sums).allMatch(value -> value == 0);
+    }
+}
