@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the collector figures of README "Benchmarks / Collector" in one command (about 11 minutes on the
+# Reproduces the collector figures of README "Benchmarks / Collector" in one command (about 10 minutes on the
 # machine described there; the week of data for the query part is most of it):
 #   1) ingest: 50 agents, each on its own keep-alive HTTP/1.1 connection, POST /v1/ingest wire frames (BatchWriter)
 #      over loopback as fast as the collector acknowledges them (closed loop, durable acknowledgements), 100 flows
@@ -19,6 +19,7 @@
 #   env: INGEST_BATCH_SECONDS="1 10 60" INGEST_RUNS=3 INGEST_AGENTS=50 INGEST_FLOWS=100 INGEST_WARMUP=3
 #        INGEST_MEASURE=10  QUERY_AGENTS=50 QUERY_DAYS=7 QUERY_FLOWS=5 QUERY_REQUESTS=1000 QUERY_WARMUP=100
 #        LIVE_VIEWERS=1000 LIVE_AGENTS="10 50" LIVE_TICKS=30  COLLECTOR_JVM="" (flags for the collector's JVM)
+#        WORKER_THREADS= (the collector's workerThreads; empty = its default, 4)
 #        SKIP_INGEST=1 SKIP_QUERY=1 SKIP_LIVE=1 KEEP=1 (keep the work directory)
 # Needs: java 17, python3, curl; maven only to build. Installs nothing.
 set -euo pipefail
@@ -39,6 +40,7 @@ LIVE_VIEWERS=${LIVE_VIEWERS:-1000}
 LIVE_AGENTS=${LIVE_AGENTS:-10 50}
 LIVE_TICKS=${LIVE_TICKS:-30}
 COLLECTOR_JVM=${COLLECTOR_JVM:-}
+WORKER_THREADS=${WORKER_THREADS:-}
 COLLECTOR_JAR=$ROOT/collector/target/esim-meter-collector.jar
 BENCH_JAR=$ROOT/bench/target/benchmarks.jar
 
@@ -87,7 +89,10 @@ bench() { java -cp "$BENCH_JAR" org.esimmeter.bench.collector.CollectorBench "$@
 start_collector() {
     local name=$1 agents=$2
     mkdir -p "$WORK/$name"
-    bench config "$WORK/$name/collector.yaml" "$WORK/$name/data" "$agents"
+    # shellcheck disable=SC2086
+    bench config "$WORK/$name/collector.yaml" "$WORK/$name/data" "$agents" $WORKER_THREADS
+    # Created before the collector starts, so the wait below never reads a file that is not there yet.
+    : > "$WORK/$name/collector.log"
     # shellcheck disable=SC2086
     java $COLLECTOR_JVM -jar "$COLLECTOR_JAR" run --config "$WORK/$name/collector.yaml" \
         > "$WORK/$name/collector.log" 2>&1 &
@@ -176,8 +181,8 @@ fi
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 JAVA=$(java -version 2>&1 | head -2 | tr '\n' ' ' | sed 's/ *$//')
-export CPU MEM JAVA INGEST_AGENTS INGEST_FLOWS INGEST_RUNS INGEST_MEASURE QUERY_DAYS QUERY_AGENTS QUERY_FLOWS \
-    QUERY_REQUESTS QUERY_WARMUP LIVE_VIEWERS LIVE_TICKS
+export WORKER_THREADS CPU MEM JAVA INGEST_AGENTS INGEST_FLOWS INGEST_RUNS INGEST_MEASURE QUERY_DAYS QUERY_AGENTS \
+    QUERY_FLOWS QUERY_REQUESTS QUERY_WARMUP LIVE_VIEWERS LIVE_TICKS
 NPROC=$(nproc) KERNEL=$(uname -r) python3 - "$RESULTS" <<'PY'
 import os, statistics, sys
 from collections import defaultdict
@@ -187,7 +192,8 @@ e = os.environ
 ms = lambda us: f"{int(us) / 1000:.1f}"
 print("### Collector\n")
 print(f"Machine: {e['NPROC']} CPUs ({e['CPU']}), {e['MEM']} RAM, Linux {e['KERNEL']}, {e['JAVA']}. "
-      "Load generator and collector on the same machine over 127.0.0.1; the collector with default JVM flags. "
+      "Load generator and collector on the same machine over 127.0.0.1; the collector with default JVM flags "
+      f"and workerThreads {e['WORKER_THREADS'] or '4 (the default)'}. "
       "Command: `scripts/bench-collector.sh`.\n")
 
 ingest = defaultdict(list)

@@ -10,7 +10,7 @@ import org.HdrHistogram.Histogram;
  * Speaks the collector's public interface only: wire frames over loopback HTTP, queries, the live stream.
  * Each measurement is one tab-separated line on stdout (the script tabulates them); progress goes to stderr.
  * <pre>
- * config FILE DATA_DIRECTORY AGENTS
+ * config FILE DATA_DIRECTORY AGENTS [WORKER_THREADS]
  * ingest url=URL agents=50 flows=100 batchSeconds=10 first=EPOCH_SECOND warmup=3 measure=15
  * populate url=URL agents=50 flows=5 batchSeconds=3600 first=EPOCH_SECOND span=SECONDS
  * query url=URL to=EPOCH_SECOND agents=50 warmup=100 requests=1000
@@ -27,10 +27,11 @@ public final class CollectorBench {
         }
         switch (args[0]) {
             case "config":
-                if (args.length != 4) {
+                if (args.length != 4 && args.length != 5) {
                     usage();
                 }
-                Fleet.writeConfig(Path.of(args[1]), Path.of(args[2]), Integer.parseInt(args[3]));
+                Fleet.writeConfig(Path.of(args[1]), Path.of(args[2]), Integer.parseInt(args[3]),
+                    args.length == 5 ? Integer.parseInt(args[4]) : 0);
                 break;
             case "ingest":
                 ingest(options(args));
@@ -154,7 +155,8 @@ public final class CollectorBench {
     }
 
     private static void usage() {
-        System.err.println("usage: CollectorBench config FILE DATA_DIRECTORY AGENTS | ingest|populate|query|live " +
+        System.err.println("usage: CollectorBench config FILE DATA_DIRECTORY AGENTS [WORKER_THREADS] | " +
+            "ingest|populate|query|live " +
             "url=URL KEY=VALUE... (see the class comment)");
         System.exit(2);
     }

@@ -41,13 +41,20 @@ final class Fleet {
         return "Bearer " + token(index);
     }
 
-    /** A collector configuration on a loopback ephemeral port with {@code agents} agents. */
-    static void writeConfig(final Path file, final Path dataDirectory, final int agents) throws IOException {
+    /**
+     * A collector configuration on a loopback ephemeral port with {@code agents} agents; {@code workerThreads} 0
+     * keeps the collector's default.
+     */
+    static void writeConfig(final Path file, final Path dataDirectory, final int agents, final int workerThreads)
+        throws IOException {
         final StringBuilder yaml = new StringBuilder()
             .append("listen:\n  address: 127.0.0.1\n  port: 0\n")
             .append("dataDirectory: ").append(dataDirectory.toAbsolutePath()).append('\n')
-            .append("maxBatchBytes: 67108864\n")
-            .append("agents:\n");
+            .append("maxBatchBytes: 67108864\n");
+        if (workerThreads > 0) {
+            yaml.append("workerThreads: ").append(workerThreads).append('\n');
+        }
+        yaml.append("agents:\n");
         for (int i = 0; i < agents; i++) {
             yaml.append("  ").append(agent(i)).append(":\n    token: \"").append(token(i)).append("\"\n");
         }
