@@ -1,5 +1,6 @@
 package org.esimmeter.agent.decode;
 
+import org.esimmeter.agent.corpus.SharedPcaps;
 import org.esimmeter.agent.frames.NativeFrames;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -35,6 +36,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
@@ -84,22 +86,11 @@ class DifferentialDecodeTest {
     record Expectation(int packets, int comparedIp, int nonIp, int pcap4jFailed) {
     }
 
-    /** Walks up from the working directory to the folder that holds the repository and {@code shared/pcaps}. */
-    static Path pcapsDirectory() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            final Path candidate = dir.resolve("shared").resolve("pcaps");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
-    }
-
     @TestFactory
     Stream<DynamicTest> shouldAgreeWithPcap4jOnEveryPacket() throws Exception {
-        final Path dir = pcapsDirectory();
-        assumeTrue(dir != null, "no shared/pcaps beside the repository (looked upward from "
-            + Path.of("").toAbsolutePath() + "): the differential test needs the real captures");
+        final Optional<Path> shared = SharedPcaps.directory();
+        assumeTrue(shared.isPresent(), SharedPcaps.ABSENT);
+        final Path dir = shared.get();
         final List<Path> captures = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             files.filter(f -> f.toString().endsWith(".pcap") || f.toString().endsWith(".pcapng")).sorted()
