@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.esimmeter.agent.corpus.AgentRun;
 import org.esimmeter.agent.corpus.SharedPcaps;
+import org.esimmeter.agent.frames.PcapWriter;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,53 +48,6 @@ class ReplayCommandTest {
 
     @TempDir
     Path dir;
-
-    /** A pcap savefile (the classic libpcap format), written byte by byte. */
-    static final class PcapWriter {
-        private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-        private final boolean nanoseconds;
-
-        PcapWriter(final ByteOrder order, final boolean nanoseconds, final int linkType) {
-            this.nanoseconds = nanoseconds;
-            buffer.order(order);
-            buffer.putInt(nanoseconds ? 0xA1B23C4D : 0xA1B2C3D4);
-            buffer.putShort((short) 2).putShort((short) 4);
-            buffer.putInt(0).putInt(0);
-            buffer.putInt(65535);
-            buffer.putInt(linkType);
-        }
-
-        PcapWriter(final int linkType) {
-            this(ByteOrder.LITTLE_ENDIAN, false, linkType);
-        }
-
-        /** @param micros microseconds past {@code seconds}, written as ns in a nanosecond file */
-        PcapWriter record(final long seconds, final int micros, final byte[] captured, final int wireLength) {
-            buffer.putInt((int) seconds);
-            buffer.putInt(nanoseconds ? micros * 1000 : micros);
-            buffer.putInt(captured.length);
-            buffer.putInt(wireLength);
-            buffer.put(captured);
-            return this;
-        }
-
-        PcapWriter record(final long seconds, final int micros, final byte[] frame) {
-            return record(seconds, micros, frame, frame.length);
-        }
-
-        PcapWriter raw(final byte[] bytes) {
-            buffer.put(bytes);
-            return this;
-        }
-
-        byte[] bytes() {
-            return Arrays.copyOf(buffer.array(), buffer.position());
-        }
-
-        Path write(final Path file) throws IOException {
-            return Files.write(file, bytes());
-        }
-    }
 
     /**
      * Six frames over three seconds, every case the report distinguishes: IPv4 and IPv6 flows, a padded short

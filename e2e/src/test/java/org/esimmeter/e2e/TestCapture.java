@@ -1,18 +1,27 @@
 package org.esimmeter.e2e;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import static org.esimmeter.agent.frames.Frames.BROADCAST_MAC;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_ARP;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV4;
+import static org.esimmeter.agent.frames.Frames.ETHERTYPE_IPV6;
+import static org.esimmeter.agent.frames.Frames.arpRequest;
+import static org.esimmeter.agent.frames.Frames.ethernetPadded;
+import static org.esimmeter.agent.frames.Frames.tcp;
+import static org.esimmeter.agent.frames.Frames.truncate;
+import static org.esimmeter.agent.frames.Frames.udp;
+import static org.esimmeter.agent.frames.Frames.zeros;
+
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.esimmeter.agent.frames.Frames;
+import org.esimmeter.agent.frames.PcapWriter;
 
 /**
- * A small Ethernet pcap written byte by byte, and what a replay of it must report, worked out from the frames
- * themselves (not from the agent): so the end-to-end test keeps a meaning without the shared corpus.
+ * A small Ethernet pcap, built with the agent's test {@link Frames} and {@link PcapWriter} (RFC-derived, not the
+ * agent's code), and what a replay of it must report, summed here from what each frame was made to be (not from
+ * the agent): so the end-to-end test keeps a meaning without the shared corpus.
  * <p>
  * Direction comes from MAC addresses (replay with {@code --router-mac} {@value #ROUTER_MAC}): a frame from the
  * router is up, a frame to it is down. Wire bytes are the original frame length (pcap {@code len}), IP bytes the
@@ -22,16 +31,10 @@ import java.util.TreeMap;
 final class TestCapture {
     static final String ROUTER_MAC = "02:00:00:00:00:01";
     static final String[] DIRECTIONS = {"up", "down", "unknown"};
-    private static final byte[] ROUTER = {2, 0, 0, 0, 0, 1};
-    private static final byte[] PEER = {2, 0, 0, 0, 0, 2};
-    private static final byte[] BROADCAST = {-1, -1, -1, -1, -1, -1};
-    private static final int ETHERTYPE_IPV4 = 0x0800;
-    private static final int ETHERTYPE_IPV6 = 0x86DD;
-    private static final int ETHERTYPE_ARP = 0x0806;
-    private static final int ETHERNET_HEADER = 14;
-    private static final int MIN_FRAME = 60;
-    static final int TCP = 6;
-    static final int UDP = 17;
+    private static final long ROUTER = 0x02_00_00_00_00_01L;
+    private static final long PEER = 0x02_00_00_00_00_02L;
+    static final int TCP = Frames.TCP;
+    static final int UDP = Frames.UDP;
 
     /** One record: the bytes written ({@code caplen}), the original length, and what it counts as. */
     record Frame(long second, int micros, byte[] captured, int length, int ipLength, int direction, String flow,
@@ -75,74 +78,56 @@ final class TestCapture {
     /** IPv4 with a TCP (20 B) or UDP (8 B) header and {@code payload} bytes; {@code snap} > 0 cuts the record. */
     void ipv4(final long second, final int micros, final boolean up, final int protocol, final String src,
         final int srcPort, final String dst, final int dstPort, final int payload, final int snap) {
-        final int transport = protocol == TCP ? 20 : 8;
-        final int ipLength = 20 + transport + payload;
-        final ByteBuffer ip = ByteBuffer.allocate(ipLength);
-        ip.put((byte) 0x45).put((byte) 0).putShort((short) ipLength).putShort((short) frames.size())
-            .putShort((short) 0x4000).put((byte) 64).put((byte) protocol).putShort((short) 0)
-            .put(address(src)).put(address(dst));
-        ip.putShort(10, checksum(ip.array(), 0, 20));
-        transport(ip, protocol, srcPort, dstPort, transport + payload);
-        add(second, micros, up, ETHERTYPE_IPV4, ip.array(), ipLength, snap,
-            flow(protocol, src, srcPort, dst, dstPort), Kind.IP);
+        final int ipLength = 20 + transportHeader(protocol) + payload;
+        final byte[] ip = Frames.ipv4(protocol, src, dst).id(frames.size())
+            .payload(transport(protocol, srcPort, dstPort, payload)).build();
+        add(second, micros, up, ETHERTYPE_IPV4, ip, ipLength, snap, flow(protocol, src, srcPort, dst, dstPort),
+            Kind.IP);
     }
 
     /** IPv6 without extension headers; addresses given in RFC 5952 form, as reports print them. */
     void ipv6(final long second, final int micros, final boolean up, final int protocol, final String src,
         final int srcPort, final String dst, final int dstPort, final int payload) {
-        final int transport = protocol == TCP ? 20 : 8;
-        final int payloadLength = transport + payload;
-        final ByteBuffer ip = ByteBuffer.allocate(40 + payloadLength);
-        ip.putInt(0x6000_0000).putShort((short) payloadLength).put((byte) protocol).put((byte) 64)
-            .put(address(src)).put(address(dst));
-        transport(ip, protocol, srcPort, dstPort, payloadLength);
-        add(second, micros, up, ETHERTYPE_IPV6, ip.array(), 40 + payloadLength, 0,
-            flow(protocol, src, srcPort, dst, dstPort), Kind.IP);
+        final int ipLength = 40 + transportHeader(protocol) + payload;
+        final byte[] ip = Frames.ipv6(protocol, src, dst).payload(transport(protocol, srcPort, dstPort, payload))
+            .build();
+        add(second, micros, up, ETHERTYPE_IPV6, ip, ipLength, 0, flow(protocol, src, srcPort, dst, dstPort),
+            Kind.IP);
     }
 
     /** An ARP request (28 bytes, padded to the 60-byte minimum): non-IP. */
     void arp(final long second, final int micros, final boolean up) {
-        final ByteBuffer arp = ByteBuffer.allocate(28);
-        arp.putShort((short) 1).putShort((short) ETHERTYPE_IPV4).put((byte) 6).put((byte) 4).putShort((short) 1)
-            .put(up ? ROUTER : PEER).put(address("10.0.0.2")).put(new byte[6]).put(address("10.0.0.1"));
-        add(second, micros, up, ETHERTYPE_ARP, arp.array(), 0, 0, null, Kind.NON_IP);
+        add(second, micros, up, ETHERTYPE_ARP, arpRequest(up ? ROUTER : PEER, "10.0.0.2", "10.0.0.1"), 0, 0, null,
+            Kind.NON_IP);
     }
 
     /** EtherType IPv4 with 10 zero bytes after it: too short for any IPv4 header, so unparsed. */
     void runt(final long second, final int micros, final boolean up) {
-        add(second, micros, up, ETHERTYPE_IPV4, new byte[10], 0, 0, null, Kind.UNPARSED);
+        add(second, micros, up, ETHERTYPE_IPV4, zeros(10), 0, 0, null, Kind.UNPARSED);
     }
 
-    private static void transport(final ByteBuffer ip, final int protocol, final int srcPort, final int dstPort,
-        final int length) {
-        ip.putShort((short) srcPort).putShort((short) dstPort);
-        if (protocol == TCP) {
-            ip.putInt(1).putInt(0).put((byte) 0x50).put((byte) 0x18).putShort((short) 65535).putInt(0);
-        } else {
-            ip.putShort((short) length).putShort((short) 0);
-        }
+    private static int transportHeader(final int protocol) {
+        return protocol == TCP ? 20 : 8;
     }
 
+    private static byte[] transport(final int protocol, final int srcPort, final int dstPort, final int payload) {
+        return protocol == TCP ? tcp(srcPort, dstPort, payload) : udp(srcPort, dstPort, payload);
+    }
+
+    /** From the router: up (an ARP request to everyone); to it: down. Short frames are padded to 60 bytes. */
     private void add(final long second, final int micros, final boolean up, final int etherType, final byte[] payload,
         final int ipLength, final int snap, final String flow, final Kind kind) {
-        final int unpadded = ETHERNET_HEADER + payload.length;
-        final byte[] frame = new byte[Math.max(MIN_FRAME, unpadded)];
-        ByteBuffer.wrap(frame).put(up ? (etherType == ETHERTYPE_ARP ? BROADCAST : PEER) : ROUTER)
-            .put(up ? ROUTER : PEER).putShort((short) etherType).put(payload);
-        final byte[] captured = snap > 0 ? Arrays.copyOf(frame, snap) : frame;
+        final long destination = up ? (etherType == ETHERTYPE_ARP ? BROADCAST_MAC : PEER) : ROUTER;
+        final byte[] frame = ethernetPadded(destination, up ? ROUTER : PEER, etherType, payload);
+        final byte[] captured = snap > 0 ? truncate(frame, snap) : frame;
         frames.add(new Frame(second, micros, captured, frame.length, ipLength, up ? 0 : 1, flow, kind));
     }
 
     /** The savefile: little-endian pcap 2.4, microseconds, snap length 65535, LINKTYPE_ETHERNET. */
     byte[] pcap() {
-        final int size = 24 + frames.stream().mapToInt(frame -> 16 + frame.captured().length).sum();
-        final ByteBuffer pcap = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        pcap.putInt(0xA1B2C3D4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(1);
-        for (final Frame frame : frames) {
-            pcap.putInt((int) frame.second()).putInt(frame.micros()).putInt(frame.captured().length)
-                .putInt(frame.length()).put(frame.captured());
-        }
-        return pcap.array();
+        final PcapWriter pcap = new PcapWriter(PcapWriter.ETHERNET);
+        frames.forEach(frame -> pcap.record(frame.second(), frame.micros(), frame.captured(), frame.length()));
+        return pcap.bytes();
     }
 
     /** {packets, wireBytes, ipBytes} of one direction (0 up, 1 down, 2 unknown) over the whole capture. */
@@ -183,24 +168,5 @@ final class TestCapture {
         sums[0]++;
         sums[1] += frame.length();
         sums[2] += frame.ipLength();
-    }
-
-    private static byte[] address(final String text) {
-        try {
-            return InetAddress.getByName(text).getAddress();
-        } catch (final UnknownHostException e) {
-            throw new IllegalArgumentException(text, e);
-        }
-    }
-
-    private static short checksum(final byte[] bytes, final int offset, final int length) {
-        long sum = 0;
-        for (int i = offset; i < offset + length; i += 2) {
-            sum += (bytes[i] & 0xFF) << 8 | bytes[i + 1] & 0xFF;
-        }
-        while (sum >>> 16 != 0) {
-            sum = (sum & 0xFFFF) + (sum >>> 16);
-        }
-        return (short) ~sum;
     }
 }

@@ -26,6 +26,8 @@ public final class Frames {
     public static final int PACKET_OUTGOING = 4;
     /** The shortest Ethernet frame without FCS (IEEE 802.3): NICs pad shorter ones with zeros. */
     public static final int ETHERNET_MIN_LENGTH = 60;
+    /** ff:ff:ff:ff:ff:ff, where an ARP request goes. */
+    public static final long BROADCAST_MAC = 0xFFFF_FFFF_FFFFL;
 
     /** The link-layer address cooked headers carry; the decoder does not read it. */
     private static final byte[] COOKED_ADDRESS = hex("02 00 00 00 00 99 00 00");
@@ -129,6 +131,12 @@ public final class Frames {
     public static byte[] sll2(final int protocol, final long ifIndex, final int packetType, final byte[]... payload) {
         return cat(u16(protocol), u16(0), u32(ifIndex), u16(1), new byte[] {(byte) packetType, 6}, COOKED_ADDRESS,
             cat(payload));
+    }
+
+    /** ARP request (RFC 826) for IPv4 over Ethernet: sender MAC and address, target MAC unknown (zeros). */
+    public static byte[] arpRequest(final long senderMac, final String senderIp, final String targetIp) {
+        return cat(u16(1), u16(ETHERTYPE_IPV4), new byte[] {6, 4}, u16(1), mac(senderMac), address(senderIp, 4),
+            zeros(6), address(targetIp, 4));
     }
 
     // ---- transport ----

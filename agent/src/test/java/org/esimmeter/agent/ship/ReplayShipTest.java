@@ -18,8 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -29,6 +27,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.esimmeter.agent.corpus.AgentRun;
 import org.esimmeter.agent.corpus.SharedPcaps;
+import org.esimmeter.agent.frames.PcapWriter;
 import org.esimmeter.wire.Batch;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.FlowUsage;
@@ -63,29 +62,24 @@ class ReplayShipTest {
 
     /** Five seconds of Ethernet: IPv4 both ways, IPv6 down, ARP, a frame too short for its IP header. */
     private Path capture() throws IOException {
-        final ByteBuffer pcap = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        pcap.putInt(0xA1B2C3D4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(1);
+        final PcapWriter pcap = new PcapWriter(PcapWriter.ETHERNET);
         for (int s = 0; s < 5; s++) {
             for (int i = 0; i <= s; i++) {
-                record(pcap, T + s, 1000 * i, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
+                pcap.record(T + s, 1000 * i, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
                     ipv4(TCP, "10.0.0.2", "93.184.216.34").payload(tcp(40000 + i, 443, 100 * s)).build()));
-                record(pcap, T + s, 1000 * i + 500, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
+                pcap.record(T + s, 1000 * i + 500, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
                     ipv4(TCP, "93.184.216.34", "10.0.0.2").payload(tcp(443, 40000 + i, 1200)).build()));
             }
-            record(pcap, T + s, 900_000, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV6,
+            pcap.record(T + s, 900_000, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV6,
                 ipv6(UDP, "2001:db8::1", "2001:db8::2").payload(udp(53, 5353, 40 + s)).build()));
             if (s % 2 == 0) {
-                record(pcap, T + s, 950_000, ethernetPadded(ROUTER_MAC, PEER_MAC, ETHERTYPE_ARP, zeros(28)));
+                pcap.record(T + s, 950_000, ethernetPadded(ROUTER_MAC, PEER_MAC, ETHERTYPE_ARP, zeros(28)));
             }
             if (s == 3) {
-                record(pcap, T + s, 990_000, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4, zeros(10)));
+                pcap.record(T + s, 990_000, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4, zeros(10)));
             }
         }
-        return Files.write(dir.resolve("five-seconds.pcap"), Arrays.copyOf(pcap.array(), pcap.position()));
-    }
-
-    private static void record(final ByteBuffer pcap, final long seconds, final int micros, final byte[] frame) {
-        pcap.putInt((int) seconds).putInt(micros).putInt(frame.length).putInt(frame.length).put(frame);
+        return pcap.write(dir.resolve("five-seconds.pcap"));
     }
 
     private AgentRun replayShipping(final Path file, final String... extra) {
