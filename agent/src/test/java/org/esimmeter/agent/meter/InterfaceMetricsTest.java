@@ -5,29 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.util.internal.PlatformDependent;
-import java.nio.ByteBuffer;
 import java.util.List;
 import org.esimmeter.agent.decode.DecodedPacket;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.decode.PacketDecoder;
+import org.esimmeter.agent.frames.Frames;
+import org.esimmeter.agent.frames.NativeFrames;
 import org.junit.jupiter.api.Test;
 
 class InterfaceMetricsTest {
-    /** A raw-IP IPv4/UDP packet of {@code totalLength} bytes, 192.0.2.1:5000 -> 198.51.100.7:53. */
-    private static ByteBuffer udpPacket(final int totalLength) {
-        final ByteBuffer frame = ByteBuffer.allocateDirect(totalLength);
-        frame.put(0, (byte) 0x45);
-        frame.putShort(2, (short) totalLength);
-        frame.put(8, (byte) 64);
-        frame.put(9, (byte) 17);
-        frame.put(12, (byte) 192).put(13, (byte) 0).put(14, (byte) 2).put(15, (byte) 1);
-        frame.put(16, (byte) 198).put(17, (byte) 51).put(18, (byte) 100).put(19, (byte) 7);
-        frame.putShort(20, (short) 5000).putShort(22, (short) 53);
-        return frame;
-    }
-
     @Test
     void shouldExposeSealedTrafficByDirectionAndTheSummaryLine() {
         final InterfaceMeter meter = new InterfaceMeter("wwan0", "esim-eu", new FlowTable(16, 64),
@@ -37,18 +24,19 @@ class InterfaceMetricsTest {
 
         final PacketDecoder decoder = new PacketDecoder();
         final DecodedPacket packet = new DecodedPacket();
-        final ByteBuffer small = udpPacket(100);
-        final ByteBuffer large = udpPacket(1400);
-        final long smallAddress = PlatformDependent.directBufferAddress(small);
-        final long largeAddress = PlatformDependent.directBufferAddress(large);
+        // Raw-IP UDP packets of 100 and 1400 bytes (IP header 20 + UDP 8 + payload), 192.0.2.1:5000 -> :53.
+        final NativeFrames frames = NativeFrames.builder()
+            .add(LinkType.RAW_FILE, udpPacket(100 - 28))
+            .add(LinkType.RAW_FILE, udpPacket(1400 - 28))
+            .build();
+        final long small = frames.address(0);
+        final long large = frames.address(1);
         for (int i = 0; i < 3; i++) {
-            meter.account(1_000, 100, decoder.decode(LinkType.RAW_FILE, smallAddress, 100, packet), packet,
-                Direction.UP);
+            meter.account(1_000, 100, decoder.decode(LinkType.RAW_FILE, small, 100, packet), packet, Direction.UP);
         }
-        meter.account(1_001, 1400, decoder.decode(LinkType.RAW_FILE, largeAddress, 1400, packet), packet,
-            Direction.DOWN);
-        meter.account(1_001, 40, decoder.decode(LinkType.RAW_FILE, smallAddress, 10, packet), packet,
-            Direction.DOWN);
+        meter.account(1_001, 1400, decoder.decode(LinkType.RAW_FILE, large, 1400, packet), packet, Direction.DOWN);
+        // A capture cut inside the IP header: unparsed, billed by its wire length.
+        meter.account(1_001, 40, decoder.decode(LinkType.RAW_FILE, small, 10, packet), packet, Direction.DOWN);
 
         // Only sealed seconds count: second 1001 is still open.
         assertEquals(3, counter(registry, "esimmeter.agent.packets", "up"));
@@ -65,6 +53,12 @@ class InterfaceMetricsTest {
         final String summary = InterfaceMetrics.summary(registry, meter);
         assertTrue(summary.startsWith("wwan0 (esim-eu): up 3 packets 300 bytes, down 2 packets 1440 bytes, " +
             "unparsed 1, overflow 0, pcap dropped 2"), summary);
+    }
+
+    private static byte[] udpPacket(final int payloadLength) {
+        return Frames.ipv4(Frames.UDP, "192.0.2.1", "198.51.100.7")
+            .payload(Frames.udp(5000, 53, payloadLength))
+            .build();
     }
 
     private static double counter(final SimpleMeterRegistry registry, final String name, final String direction) {
