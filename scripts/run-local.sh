@@ -43,7 +43,7 @@ agents:
     token: \${ESIM_METER_TOKEN}
 YAML
 
-uplink=$(ip -o route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit }}')
+uplink=$( (ip -o route show default 2>/dev/null || true) | awk '{for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit }}')
 {
     echo "interfaces:"
     if [ -n "$uplink" ]; then
