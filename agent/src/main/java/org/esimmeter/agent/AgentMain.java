@@ -30,6 +30,7 @@ import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
 import org.esimmeter.agent.ship.CollectorSink;
+import org.esimmeter.agent.ship.Spool;
 import org.esimmeter.common.cli.CommandLines;
 import org.esimmeter.common.cli.UsageException;
 import org.esimmeter.common.config.ConfigException;
@@ -310,7 +311,7 @@ public final class AgentMain {
                 if ((token == null) == (tokenEnv == null)) {
                     throw new UsageException("--ship needs one of --token TOKEN or --token-env NAME");
                 }
-                collector = new AgentConfig.Collector(url.toString(), agentId, token, tokenEnv, null, null);
+                collector = new AgentConfig.Collector(url.toString(), agentId, token, tokenEnv, null, null, null, null);
             } catch (final ConfigException e) {
                 throw new UsageException(e.getMessage(), e);
             }
@@ -334,9 +335,20 @@ public final class AgentMain {
         } catch (final ConfigException e) {
             throw new UsageException(e.getMessage(), e);
         }
+        final String directory = config.resolveSpoolDirectory(System.getenv());
+        final Spool spool;
+        try {
+            spool = Spool.open(Path.of(directory), Spool.DEFAULT_LEASE_BLOCK);
+        } catch (final IOException | RuntimeException e) {
+            throw new UsageException("collector.spoolDirectory : " + directory + " : " +
+                (e instanceof java.nio.file.AccessDeniedException ? "not writable" :
+                    e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() :
+                    e.getMessage()), e);
+        }
         final CollectorSink sink = new CollectorSink(CollectorSink.Settings.of(URI.create(config.url()),
-            config.agentId(), token, config.batchMaxBytes(), config.queueMaxBytes()), CollectorSink.interimFirstSequence());
-        LOG.info("shipping to {} as agent {}", sink.ingestUri(), config.agentId());
+            config.agentId(), token, config.batchMaxBytes(), config.spoolMaxBytes())
+            .withSpoolFlush(TimeUnit.SECONDS.toMillis(config.spoolFlushSeconds())), spool);
+        LOG.info("shipping to {} as agent {}, spooling in {}", sink.ingestUri(), config.agentId(), directory);
         return sink;
     }
 

@@ -104,7 +104,9 @@ public record AgentConfig(
         @JsonProperty("token") String token,
         @JsonProperty("tokenEnv") String tokenEnv,
         @JsonProperty("batchMaxBytes") Integer batchMaxBytes,
-        @JsonProperty("queueMaxBytes") Integer queueMaxBytes) {
+        @JsonProperty("spoolMaxBytes") Integer spoolMaxBytes,
+        @JsonProperty("spoolDirectory") String spoolDirectory,
+        @JsonProperty("spoolFlushSeconds") Integer spoolFlushSeconds) {
 
         public Collector {
             url = collectorUrl("collector.url", url).toString();
@@ -127,11 +129,35 @@ public record AgentConfig(
             // One second of 65,536 IPv6 flows is about 4 MB: it is shipped whole whatever this bound, and the
             // collector's default frame limit is 16 MiB.
             batchMaxBytes = between("collector.batchMaxBytes", batchMaxBytes, 1 << 20, 4 << 10, 8 << 20);
-            queueMaxBytes = between("collector.queueMaxBytes", queueMaxBytes, 32 << 20, 64 << 10, 1 << 30);
-            if (queueMaxBytes < batchMaxBytes) {
-                throw new ConfigException("collector.queueMaxBytes : " + queueMaxBytes + " (expected: >= " +
+            spoolMaxBytes = between("collector.spoolMaxBytes", spoolMaxBytes, 32 << 20, 64 << 10, 1 << 30);
+            if (spoolMaxBytes < batchMaxBytes) {
+                throw new ConfigException("collector.spoolMaxBytes : " + spoolMaxBytes + " (expected: >= " +
                     "collector.batchMaxBytes, " + batchMaxBytes + ")");
             }
+            // Null: the default, resolved at start (see defaultSpoolDirectory).
+            spoolDirectory = spoolDirectory == null || spoolDirectory.isBlank() ? null : spoolDirectory.trim();
+            spoolFlushSeconds = between("collector.spoolFlushSeconds", spoolFlushSeconds, 60, 1, 3600);
+        }
+
+        /**
+         * The configured spool directory, or the default: {@code $RUNTIME_DIRECTORY} when systemd sets it (the
+         * service's {@code RuntimeDirectory=esim-meter}, i.e. /run/esim-meter), else /run/esim-meter when /run is
+         * writable (root), else {@code esim-meter-spool} under java.io.tmpdir.
+         */
+        public String resolveSpoolDirectory(final Map<String, String> environment) {
+            if (spoolDirectory != null) {
+                return spoolDirectory;
+            }
+            final String runtime = environment.get("RUNTIME_DIRECTORY");
+            if (runtime != null && !runtime.isBlank()) {
+                // systemd passes a colon-separated list when several are configured: the first is ours.
+                return runtime.split(":", 2)[0];
+            }
+            final java.nio.file.Path run = java.nio.file.Path.of("/run");
+            if (java.nio.file.Files.isWritable(run)) {
+                return "/run/esim-meter";
+            }
+            return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "esim-meter-spool").toString();
         }
 
         /** The token, read from the environment when {@code tokenEnv} names it. */

@@ -10,7 +10,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -37,29 +39,51 @@ import org.slf4j.LoggerFactory;
  * The capture thread never waits for the network: it only takes the lock that the batch thread holds for a pointer
  * swap (the HdrHistogram interval-swap pattern), and encodes into a buffer that steady state reuses.
  * <p>
- * Interim, replaced by the reliable shipper of issue 4: closed batches wait in a bounded in-memory queue
- * ({@code queueMaxBytes}); when it is full the oldest unacknowledged batch not currently on the wire is dropped,
- * with a WARN line and the {@link #droppedBatches()} counter. Issue 4's on-disk spool replaces that queue, and its
- * persisted counter replaces the sequence scheme of {@link #interimFirstSequence()}.
+ * Store and forward (with a {@link Spool}; a replay runs without one): every closed batch stays in memory until
+ * the collector acknowledges it; at most once per {@code spoolFlushMillis} the batch thread appends the batches
+ * not yet on disk to a new segment file of the spool directory (routers write flash rarely; a batch acknowledged
+ * before that never touches the disk), and {@link #close} writes everything unacknowledged before it returns. A
+ * segment file is deleted once all its batches are acknowledged. At start the batches found in the spool are sent
+ * first, in sequence order, then the new ones; sequence numbers come from the spool's persisted lease, so they
+ * increase strictly across restarts, kill -9 included.
+ * <p>
+ * What can be lost: after a clean stop ({@link #close}, SIGTERM), nothing the spool could write. After kill -9 or a
+ * power cut, the seconds sealed since the last spool flush that the collector had not yet acknowledged: at most
+ * {@code spoolFlushMillis} plus one batch interval of seconds, and none while the collector keeps up; a segment
+ * torn by the kill is cut at its last whole frame (length + CRC32C) with a WARN line at the next start.
+ * <p>
+ * The bound: unacknowledged batches (memory and spool alike) are capped at {@code spoolMaxBytes}; over it the
+ * oldest batch not on the wire is dropped, with a WARN line and the {@link #batchesDropped()} counter. That is this
+ * increment's behaviour; issue 4 goes on to merge old seconds into coarser records instead, so totals stay exact.
  */
 public final class CollectorSink implements SecondSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CollectorSink.class);
     private static final int REASON_MAX_CHARS = 300;
 
     /** Where and how to ship; times in milliseconds. */
-    public record Settings(URI collector, String agentId, String token, int batchMaxBytes, long queueMaxBytes,
-        long flushIntervalMillis, long initialBackoffMillis, long maxBackoffMillis, long requestTimeoutMillis) {
+    public record Settings(URI collector, String agentId, String token, int batchMaxBytes, long spoolMaxBytes,
+        long flushIntervalMillis, long initialBackoffMillis, long maxBackoffMillis, long requestTimeoutMillis,
+        long spoolFlushMillis) {
 
-        /** The defaults of a running agent: a batch per second, backoff from 0.5 s to 30 s, 30 s per request. */
+        /**
+         * The defaults of a running agent: a batch per second, backoff from 0.5 s to 30 s, 30 s per request, the
+         * spool written at most once a minute.
+         */
         public static Settings of(final URI collector, final String agentId, final String token,
-            final int batchMaxBytes, final long queueMaxBytes) {
-            return new Settings(collector, agentId, token, batchMaxBytes, queueMaxBytes, 1000, 500, 30_000, 30_000);
+            final int batchMaxBytes, final long spoolMaxBytes) {
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, 1000, 500, 30_000, 30_000,
+                60_000);
+        }
+
+        public Settings withSpoolFlush(final long spoolFlushMillis) {
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, flushIntervalMillis,
+                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis);
         }
 
         public Settings withTimes(final long flushIntervalMillis, final long initialBackoffMillis,
             final long maxBackoffMillis) {
-            return new Settings(collector, agentId, token, batchMaxBytes, queueMaxBytes, flushIntervalMillis,
-                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis);
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, flushIntervalMillis,
+                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis);
         }
     }
 
@@ -76,13 +100,37 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         }
     }
 
-    /** A closed batch: the exact bytes that are sent, and resent until acknowledged. */
-    private record ClosedBatch(long sequence, int seconds, byte[] frame) {
+    /** A closed batch: the exact bytes that are sent, and resent until acknowledged; in a segment once spooled. */
+    private static final class ClosedBatch {
+        final long sequence;
+        final int seconds;
+        final byte[] frame;
+        Spool.Segment segment; // guarded by queue's monitor
+
+        ClosedBatch(final long sequence, final int seconds, final byte[] frame, final Spool.Segment segment) {
+            this.sequence = sequence;
+            this.seconds = seconds;
+            this.frame = frame;
+            this.segment = segment;
+        }
+
+        long sequence() {
+            return sequence;
+        }
+
+        int seconds() {
+            return seconds;
+        }
+
+        byte[] frame() {
+            return frame;
+        }
     }
 
     private final Settings settings;
     private final URI ingest;
     private final HttpClient client;
+    private final Spool spool; // null: memory only (replay)
 
     // Capture side: the open batch. Guarded by lock; the batch thread holds it only to swap.
     private final ReentrantLock lock = new ReentrantLock();
@@ -111,6 +159,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private final AtomicLong batchesDropped = new AtomicLong();
     private final AtomicLong secondsDropped = new AtomicLong();
     private final AtomicLong attemptsFailed = new AtomicLong();
+    private final AtomicLong spoolWriteFailures = new AtomicLong();
     private volatile String lastRejection;
 
     private final Thread batchThread;
@@ -121,7 +170,30 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
      *                      ({@link #interimFirstSequence()} for a running agent)
      */
     public CollectorSink(final Settings settings, final long firstSequence) {
+        this(settings, firstSequence, null);
+    }
+
+    /**
+     * A sink that spools to {@code spool} and takes its sequence numbers from it; it sends the batches found there
+     * first. {@link #close} closes the spool.
+     */
+    public CollectorSink(final Settings settings, final Spool spool) {
+        this(settings, 0, spool);
+    }
+
+    private CollectorSink(final Settings settings, final long firstSequence, final Spool spool) {
         this.settings = settings;
+        this.spool = spool;
+        if (spool != null) {
+            for (final Spool.Recovered batch : spool.recovered()) {
+                queue.addLast(new ClosedBatch(batch.sequence(), batch.seconds(), batch.frame(), batch.segment()));
+                queuedBytes += batch.frame().length;
+            }
+            if (!queue.isEmpty()) {
+                LOG.info("spool {} : {} unacknowledged batches from before the restart, sent first",
+                    spool.directory(), queue.size());
+            }
+        }
         final String base = settings.collector().toString();
         this.ingest = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/ingest");
         this.nextSequence = firstSequence;
@@ -141,10 +213,9 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     }
 
     /**
-     * Interim sequence scheme (issue 4 replaces it with a persisted counter): microseconds of the wall clock at
-     * process start, then +1 per batch. Strictly increasing across restarts as long as the agent sends fewer than
-     * 1000 batches per millisecond it has been running (it sends about one per second) and the clock does not step
-     * back between runs.
+     * The sequence scheme of a replay (no spool): microseconds of the wall clock at process start, then +1 per
+     * batch. Strictly increasing across runs as long as fewer than 1000 batches per millisecond of run time are sent
+     * and the clock does not step back between runs. A running agent takes its numbers from the {@link Spool}.
      */
     public static long interimFirstSequence() {
         return System.currentTimeMillis() * 1000;
@@ -164,7 +235,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             }
             final OpenBatch batch = active;
             if (!batch.begun) {
-                batch.sequence = nextSequence++;
+                // The spool's lease is renewed ahead by the batch thread: no file I/O here in practice.
+                batch.sequence = spool != null ? spool.nextSequence() : nextSequence++;
                 batch.writer.begin(batch.buffer, settings.agentId(), batch.sequence);
                 batch.begun = true;
             }
@@ -209,25 +281,41 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
 
     private void closeBatches() {
         final long intervalNanos = TimeUnit.MILLISECONDS.toNanos(settings.flushIntervalMillis());
+        final long spoolNanos = TimeUnit.MILLISECONDS.toNanos(settings.spoolFlushMillis());
         long nextCloseNanos = System.nanoTime() + intervalNanos;
+        long nextSpoolNanos = System.nanoTime() + spoolNanos;
         while (true) {
+            final boolean closeNow;
             lock.lock();
             try {
                 long waitNanos;
+                // Wakes for the next batch close or, with a spool, the next spool flush, whichever comes first.
                 while (!closed && full == null && active.buffer.readableBytes() < settings.batchMaxBytes() &&
-                    (waitNanos = nextCloseNanos - System.nanoTime()) > 0) {
+                    (waitNanos = Math.min(nextCloseNanos - System.nanoTime(),
+                        spool == null ? Long.MAX_VALUE : nextSpoolNanos - System.nanoTime())) > 0) {
                     closeDue.awaitNanos(waitNanos);
                 }
                 if (closed) {
                     return;
                 }
+                closeNow = full != null || System.nanoTime() - nextCloseNanos >= 0 ||
+                    active.buffer.readableBytes() >= settings.batchMaxBytes();
             } catch (final InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
-            nextCloseNanos = System.nanoTime() + intervalNanos;
-            closeOpenBatch();
+            if (closeNow) {
+                nextCloseNanos = System.nanoTime() + intervalNanos;
+                closeOpenBatch();
+            }
+            if (spool != null) {
+                spool.prefetch();
+                if (System.nanoTime() - nextSpoolNanos >= 0) {
+                    nextSpoolNanos = System.nanoTime() + spoolNanos;
+                    spoolPending();
+                }
+            }
         }
     }
 
@@ -253,7 +341,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                 // Outside the lock: the capture thread writes into the other buffer meanwhile.
                 done.writer.end();
                 final ClosedBatch batch = new ClosedBatch(done.sequence, done.seconds,
-                    ByteBufUtil.getBytes(done.buffer));
+                    ByteBufUtil.getBytes(done.buffer), null);
                 done.buffer.clear();
                 done.seconds = 0;
                 done.begun = false;
@@ -269,23 +357,59 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         }
     }
 
+    /** Appends the unacknowledged batches not yet on disk to a new segment; a failure leaves them for next time. */
+    private void spoolPending() {
+        synchronized (queue) {
+            final List<byte[]> frames = new ArrayList<>();
+            final List<ClosedBatch> batches = new ArrayList<>();
+            for (final ClosedBatch batch : queue) {
+                if (batch.segment == null) {
+                    frames.add(batch.frame());
+                    batches.add(batch);
+                }
+            }
+            if (batches.isEmpty()) {
+                return;
+            }
+            try {
+                final Spool.Segment segment = spool.write(batches.get(0).sequence(), frames);
+                for (final ClosedBatch batch : batches) {
+                    batch.segment = segment;
+                }
+            } catch (final IOException e) {
+                spoolWriteFailures.incrementAndGet();
+                LOG.error("spool {} : cannot write {} batches ({}); they stay in memory only", spool.directory(),
+                    batches.size(), e.toString());
+            }
+        }
+    }
+
+    /** The batch leaves memory (acknowledged, refused or dropped): its segment loses one. Under queue's monitor. */
+    private void release(final ClosedBatch batch) {
+        if (batch.segment != null) {
+            spool.release(batch.segment);
+            batch.segment = null;
+        }
+    }
+
     private void enqueue(final ClosedBatch batch) {
         synchronized (queue) {
             queue.addLast(batch);
             queuedBytes += batch.frame().length;
             // Over the bound: drop the oldest batches, never the one on the wire nor the one just closed.
             final Iterator<ClosedBatch> oldest = queue.iterator();
-            while (queuedBytes > settings.queueMaxBytes() && oldest.hasNext()) {
+            while (queuedBytes > settings.spoolMaxBytes() && oldest.hasNext()) {
                 final ClosedBatch candidate = oldest.next();
                 if (candidate == inFlight || candidate == batch) {
                     continue;
                 }
                 oldest.remove();
                 queuedBytes -= candidate.frame().length;
+                release(candidate);
                 batchesDropped.incrementAndGet();
                 secondsDropped.addAndGet(candidate.seconds());
-                LOG.warn("collector queue full ({} bytes): dropped batch {} ({} seconds, {} bytes) unsent; " +
-                    "{} batches dropped so far", settings.queueMaxBytes(), candidate.sequence(), candidate.seconds(),
+                LOG.warn("spool full ({} bytes unacknowledged): dropped the oldest batch {} ({} seconds, {} bytes) " +
+                    "unsent; {} batches dropped so far", settings.spoolMaxBytes(), candidate.sequence(), candidate.seconds(),
                     candidate.frame().length, batchesDropped.get());
             }
             queue.notifyAll();
@@ -338,6 +462,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     // Still the head: dropping skips the batch on the wire.
                     queue.pollFirst();
                     queuedBytes -= batch.frame().length;
+                    release(batch);
                     if (attempt.reason() == null) {
                         batchesAcknowledged.incrementAndGet();
                         secondsAcknowledged.addAndGet(batch.seconds());
@@ -426,7 +551,10 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         }
     }
 
-    /** Stops taking seconds, gives queued batches up to {@code timeoutMillis} to be delivered, then stops. */
+    /**
+     * Stops taking seconds, gives queued batches up to {@code timeoutMillis} to be delivered, then stops; with a
+     * spool, writes every batch still unacknowledged to it and closes it, so the next start sends them first.
+     */
     public void close(final long timeoutMillis) throws InterruptedException {
         lock.lock();
         try {
@@ -436,7 +564,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         } finally {
             lock.unlock();
         }
-        final boolean delivered = awaitDelivered(timeoutMillis, TimeUnit.MILLISECONDS);
+        awaitDelivered(timeoutMillis, TimeUnit.MILLISECONDS);
         lock.lock();
         try {
             closed = true;
@@ -448,18 +576,28 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         synchronized (queue) {
             stopping = true;
             queue.notifyAll();
-            if (!delivered && !queue.isEmpty()) {
-                long seconds = 0;
-                for (final ClosedBatch batch : queue) {
-                    seconds += batch.seconds();
-                }
-                LOG.warn("stopping with {} batches ({} seconds) not acknowledged by {}; they are lost (the " +
-                    "reliable spool is issue 4)", queue.size(), seconds, ingest);
-            }
         }
         sendThread.interrupt(); // a request still waiting for an answer
         batchThread.join(TimeUnit.SECONDS.toMillis(5));
         sendThread.join(TimeUnit.SECONDS.toMillis(5));
+        synchronized (queue) {
+            // Not only when the wait timed out: a second may have arrived after it.
+            if (!queue.isEmpty()) {
+                long seconds = 0;
+                for (final ClosedBatch batch : queue) {
+                    seconds += batch.seconds();
+                }
+                if (spool != null) {
+                    spoolPending();
+                    LOG.warn("stopping with {} batches ({} seconds) not acknowledged by {}; spooled in {}, sent " +
+                        "first at the next start", queue.size(), seconds, ingest, spool.directory());
+                } else {
+                    LOG.warn("stopping with {} batches ({} seconds) not acknowledged by {}; they are lost (no " +
+                        "spool)", queue.size(), seconds, ingest);
+                }
+            }
+        }
+        closeSpool();
         synchronized (closing) {
             active.buffer.release();
             if (spare != null) {
@@ -469,6 +607,39 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                 full.buffer.release();
             }
         }
+    }
+
+    private void closeSpool() {
+        if (spool != null) {
+            try {
+                spool.close();
+            } catch (final IOException e) {
+                LOG.warn("spool {} : cannot release the lock: {}", spool.directory(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * Test hook for kill -9: stops the threads and releases the spool's lock without writing anything, as if the
+     * process had died. What was not yet spooled is gone; the sequence lease on disk stays.
+     */
+    void abandon() throws InterruptedException {
+        lock.lock();
+        try {
+            closed = true;
+            closeDue.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        synchronized (queue) {
+            stopping = true;
+            queue.notifyAll();
+        }
+        sendThread.interrupt();
+        batchThread.interrupt();
+        batchThread.join(TimeUnit.SECONDS.toMillis(5));
+        sendThread.join(TimeUnit.SECONDS.toMillis(5));
+        closeSpool();
     }
 
     /** {@link #close(long)} with 3 s for the last batches; an interrupt ends the wait and stays set. */
@@ -526,6 +697,17 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         return attemptsFailed.get();
     }
 
+    /** Spool segment writes that failed (the batches stayed in memory and are tried again at the next flush). */
+    public long spoolWriteFailures() {
+        return spoolWriteFailures.get();
+    }
+
+    /** Segment files written, 0 without a spool. */
+    public long spoolWrites() {
+        return spool == null ? 0 : spool.segmentWrites();
+    }
+
+    /** Bytes of unacknowledged batches, in memory and (a subset of them) in the spool. */
     public long queuedBytes() {
         synchronized (queue) {
             return queuedBytes;

@@ -45,7 +45,7 @@ class CollectorConfigTest {
         assertEquals("travel-router-1", collector.agentId());
         assertNull(collector.token());
         assertEquals(1 << 20, collector.batchMaxBytes());
-        assertEquals(32 << 20, collector.queueMaxBytes());
+        assertEquals(32 << 20, collector.spoolMaxBytes());
         assertEquals("abc", collector.resolveToken(Map.of("ESIM_METER_TOKEN", " abc\n")));
         assertEquals("collector.tokenEnv : ESIM_METER_TOKEN is not set in the environment",
             assertThrows(ConfigException.class, () -> collector.resolveToken(Map.of())).getMessage());
@@ -75,7 +75,7 @@ class CollectorConfigTest {
         "url: http://h\\n  agentId: a\\n  token: t\\n  tokenEnv: T|collector : both token and tokenEnv are set (expected: token, or tokenEnv naming an environment variable that holds it)",
         "url: http://h\\n  agentId: a\\n  token: 'a b'|collector.token : contains a character that is not printable ASCII",
         "url: http://h\\n  agentId: a\\n  token: t\\n  batchMaxBytes: 100|collector.batchMaxBytes : 100 (expected: 4096..8388608)",
-        "url: http://h\\n  agentId: a\\n  token: t\\n  queueMaxBytes: 100000|collector.queueMaxBytes : 100000 (expected: >= collector.batchMaxBytes, 1048576)"
+        "url: http://h\\n  agentId: a\\n  token: t\\n  spoolMaxBytes: 100000|collector.spoolMaxBytes : 100000 (expected: >= collector.batchMaxBytes, 1048576)"
     })
     void shouldRefuseABadSectionNamingTheKey(final String section, final String expected) throws IOException {
         assertEquals(expected, refusal(INTERFACES + "collector:\n  " + section.replace("\\n", "\n") + "\n"));

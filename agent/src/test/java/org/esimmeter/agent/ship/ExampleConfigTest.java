@@ -39,7 +39,7 @@ class ExampleConfigTest {
         assertEquals("travel-router-1", shipping.collector().agentId());
         assertEquals("ESIM_METER_TOKEN", shipping.collector().tokenEnv());
         assertEquals(1 << 20, shipping.collector().batchMaxBytes());
-        assertEquals(32 << 20, shipping.collector().queueMaxBytes());
+        assertEquals(32 << 20, shipping.collector().spoolMaxBytes());
         assertEquals("none", shipping.output().jsonLines());
     }
 }
