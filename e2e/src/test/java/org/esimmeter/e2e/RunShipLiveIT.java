@@ -165,6 +165,8 @@ class RunShipLiveIT {
             "  url: \"" + collector.url() + "\"",
             "  agentId: " + AGENT,
             "  token: \"" + token + "\"",
+            // The test's own spool: the machine-wide default (/run/esim-meter) could hold another run's batches.
+            "  spoolDirectory: " + dir.resolve("spool"),
             // Both outputs at once: the lines are the agent's own account, to compare the store with.
             "output:",
             "  jsonLines: " + dir.resolve("seconds.jsonl"),
