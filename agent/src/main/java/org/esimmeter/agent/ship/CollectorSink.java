@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -419,6 +420,17 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     // ---------------------------------------------------------------------------------------------------------
     // Send thread
 
+    /**
+     * The wait before the next attempt: between half the backoff and all of it ("equal jitter"), so a fleet of
+     * routers that lost the collector at the same moment does not come back in lock step when it restarts.
+     *
+     * @param unit a uniform draw from [0, 1)
+     */
+    static long jitteredMillis(final long backoffMillis, final double unit) {
+        final long half = (backoffMillis + 1) / 2; // rounded up: a 1 ms backoff still waits 1 ms
+        return half + (long) ((backoffMillis - half) * unit);
+    }
+
     private void sendBatches() {
         long backoffMillis = settings.initialBackoffMillis();
         long failingSinceNanos = 0;
@@ -445,7 +457,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                             LOG.warn("collector {} : {}; retrying batch {} with backoff up to {} ms", ingest,
                                 attempt.reason(), batch.sequence(), settings.maxBackoffMillis());
                         }
-                        final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+                        final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
+                            jitteredMillis(backoffMillis, ThreadLocalRandom.current().nextDouble()));
                         long leftNanos;
                         while (!stopping && (leftNanos = until - System.nanoTime()) > 0) {
                             TimeUnit.NANOSECONDS.timedWait(queue, leftNanos);
