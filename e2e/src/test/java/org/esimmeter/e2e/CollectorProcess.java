@@ -171,14 +171,24 @@ final class CollectorProcess implements AutoCloseable {
         return HexFormat.of().formatHex(bytes);
     }
 
-    /** A collector configuration file: loopback, port 0, the given data directory, agents and read token. */
+    /** A collector configuration file: loopback, a port (0 by default), the data directory, agents, read token. */
     static final class Config {
         private final Map<String, String> agentTokens = new LinkedHashMap<>();
         private final String readToken = newToken();
         private final Path dataDirectory;
+        private int port;
 
         Config(final Path dataDirectory) {
             this.dataDirectory = dataDirectory;
+        }
+
+        /**
+         * A fixed port instead of one the kernel picks: a collector restarted on the same configuration must be
+         * found again at the URL its agents were given.
+         */
+        Config port(final int port) {
+            this.port = port;
+            return this;
         }
 
         /** Registers an agent and returns its token. */
@@ -191,12 +201,13 @@ final class CollectorProcess implements AutoCloseable {
         }
 
         /**
-         * Writes the YAML. Retention is forever at every resolution: the captures are years old, and the default
-         * (1 s rows for 7 days, applied at start) would rightly delete their per-second rows on a restart.
+         * Writes the YAML (port 0 unless {@link #port(int)} fixed one). Retention is forever at every resolution:
+         * the captures are years old, and the default (1 s rows for 7 days, applied at start) would rightly delete
+         * their per-second rows on a restart.
          */
         Path write(final Path file) {
             final StringBuilder yaml = new StringBuilder()
-                .append("listen:\n  address: 127.0.0.1\n  port: 0\n")
+                .append("listen:\n  address: 127.0.0.1\n  port: ").append(port).append('\n')
                 .append("dataDirectory: \"").append(dataDirectory).append("\"\n")
                 .append("retention:\n  1s: forever\n  1m: forever\n  1h: forever\n  1d: forever\n")
                 .append("readToken: \"").append(readToken).append("\"\n")

@@ -2,7 +2,6 @@ package org.esimmeter.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,15 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.MatchResult;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.esimmeter.agent.capture.LiveNetwork;
 import org.esimmeter.agent.capture.LiveNetwork.Counters;
 import org.esimmeter.agent.capture.LiveUplinks;
@@ -60,10 +55,6 @@ class RunShipLiveIT {
     private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(10);
     /** Within the agent's own bound: 5 s for the capture to drain, of which 3 s for the last acknowledgements. */
     private static final Duration AGENT_STOP_TIMEOUT = Duration.ofSeconds(15);
-    /** The agent's shipping summary, logged last on a clean stop (AgentMain.shipSummary). */
-    private static final Pattern SHIP_SUMMARY = Pattern.compile("collector (\\S+): (\\d+) seconds encoded, " +
-        "(\\d+) batches \\((\\d+) seconds\\) acknowledged, (\\d+) refused, (\\d+) dropped \\((\\d+) seconds\\), " +
-        "(\\d+) failed attempts, (\\d+) bytes queued");
 
     @TempDir
     static Path dir;
@@ -127,7 +118,7 @@ class RunShipLiveIT {
         final long toSecond = System.currentTimeMillis() / 1000 + 1;
         // For the report: what crossed each link and how the shipping went.
         kernel.forEach((iface, counters) -> System.out.printf("%s: kernel delta %s%n", iface, counters));
-        agentLog.lines().filter(line -> SHIP_SUMMARY.matcher(line).find()).forEach(System.out::println);
+        agentLog.lines().filter(line -> ShipSummary.PATTERN.matcher(line).find()).forEach(System.out::println);
 
         agentLines = new ArrayList<>();
         for (final String line : Files.readAllLines(dir.resolve("seconds.jsonl"))) {
@@ -178,20 +169,13 @@ class RunShipLiveIT {
     @Test
     void agentStopsOnSigtermWithStatusZeroAndEverySecondAcknowledged() {
         assertEquals(0, agentExitStatus, "agent exit status after SIGTERM; stderr: " + agentLog);
-        // The last summary is the one logged after the final drain (a periodic one may precede it).
-        final Matcher matcher = SHIP_SUMMARY.matcher(agentLog);
-        MatchResult last = null;
-        while (matcher.find()) {
-            last = matcher.toMatchResult();
-        }
-        assertNotNull(last, "no shipping summary in the agent's log: " + agentLog);
-        final long encoded = Long.parseLong(last.group(2));
-        assertEquals(agentLines.size(), encoded, "seconds encoded for the collector vs JSON lines written: " +
-            last.group());
-        assertEquals(encoded, Long.parseLong(last.group(4)), "seconds acknowledged: " + last.group());
-        assertEquals("0", last.group(5), "batches refused: " + last.group());
-        assertEquals("0", last.group(6), "batches dropped: " + last.group());
-        assertEquals("0", last.group(9), "bytes still queued: " + last.group());
+        final ShipSummary last = ShipSummary.last(agentLog);
+        assertEquals(agentLines.size(), last.secondsEncoded(), "seconds encoded for the collector vs JSON lines " +
+            "written: " + last.line());
+        assertEquals(last.secondsEncoded(), last.secondsAcknowledged(), "seconds acknowledged: " + last.line());
+        assertEquals(0, last.batchesRefused(), "batches refused: " + last.line());
+        assertEquals(0, last.batchesDropped(), "batches dropped: " + last.line());
+        assertEquals(0, last.bytesQueued(), "bytes still queued: " + last.line());
         assertFalse(agentLog.contains("not acknowledged"), agentLog);
     }
 
@@ -238,40 +222,10 @@ class RunShipLiveIT {
 
     @Test
     void storedSecondsEqualTheAgentsJsonLines() {
-        final SortedMap<String, long[]> expected = new TreeMap<>();
-        for (final JsonNode line : agentLines) {
-            // A second sealed twice (a late packet) is two lines; the store adds them up, and so does this.
-            final long[] sums = expected.computeIfAbsent(line.path("interface").asText() + " " +
-                line.path("profile").asText() + " " + line.path("t").asLong(), key -> new long[9]);
-            for (int direction = 0; direction < Direction.COUNT; direction++) {
-                final JsonNode counters = line.path("total").path(Direction.name(direction));
-                for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
-                    sums[direction * 3 + metric] += counters.path(Usage.METRICS[metric]).asLong();
-                }
-            }
-        }
-        final SortedMap<String, long[]> stored = new TreeMap<>();
-        for (final UsagePoint point : storedSeconds) {
-            assertEquals(AGENT, point.group().agent(), point::toString);
-            final long[] sums = new long[9];
-            for (int direction = 0; direction < Direction.COUNT; direction++) {
-                for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
-                    sums[direction * 3 + metric] = point.usage().get(direction, metric);
-                }
-            }
-            stored.put(point.group().interfaceName() + " " + point.group().profile() + " " + point.bucketStart(),
-                sums);
-        }
-        // A second without a packet (a line of zeros) adds nothing to any sum: whether it has a row is not the
-        // question here, so such seconds are left out on both sides.
-        expected.values().removeIf(RunShipLiveIT::allZero);
-        stored.values().removeIf(RunShipLiveIT::allZero);
+        storedSeconds.forEach(point -> assertEquals(AGENT, point.group().agent(), point::toString));
+        final SortedMap<String, long[]> expected = Usage.linesByInterfaceSecond(agentLines);
         assertTrue(expected.size() >= 2, "seconds with traffic in the JSON lines: " + expected.size());
-        assertEquals(Usage.text(expected), Usage.text(stored),
+        assertEquals(Usage.text(expected), Usage.text(Usage.storedByInterfaceSecond(storedSeconds)),
             "per interface-second {up, down, unknown} x {packets, wireBytes, ipBytes}: store vs JSON lines");
-    }
-
-    private static boolean allZero(final long[] sums) {
-        return Arrays.stream(sums).allMatch(value -> value == 0);
     }
 }

@@ -8,6 +8,9 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.esimmeter.collector.store.UsagePoint;
+import org.esimmeter.wire.Direction;
+import org.esimmeter.wire.TrafficCounters;
 
 /**
  * Sums as the tests compare them: {packets, wireBytes, ipBytes} arrays keyed by second, bucket or flow, printed one
@@ -102,6 +105,51 @@ final class Usage {
             windows.add(new long[] {from, to});
         }
         return windows;
+    }
+
+    /**
+     * The agent's JSON lines ({@code run}'s output) by "interface profile second": {up, down, unknown} x {packets,
+     * wireBytes, ipBytes}. A second sealed twice (a late packet) is two lines; the store adds them up, and so does
+     * this. Seconds without a packet (lines of zeros) are left out: whether they have a row is not the question.
+     */
+    static SortedMap<String, long[]> linesByInterfaceSecond(final List<JsonNode> lines) {
+        final SortedMap<String, long[]> seconds = new TreeMap<>();
+        for (final JsonNode line : lines) {
+            final long[] sums = seconds.computeIfAbsent(line.path("interface").asText() + " " +
+                line.path("profile").asText() + " " + line.path("t").asLong(), key -> new long[9]);
+            for (int direction = 0; direction < Direction.COUNT; direction++) {
+                final JsonNode counters = line.path("total").path(Direction.name(direction));
+                for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+                    sums[direction * 3 + metric] += counters.path(METRICS[metric]).asLong();
+                }
+            }
+        }
+        seconds.values().removeIf(Usage::allZero);
+        return seconds;
+    }
+
+    /** The store's 1 s series by interface (one point per key), keyed as {@link #linesByInterfaceSecond}. */
+    static SortedMap<String, long[]> storedByInterfaceSecond(final List<UsagePoint> points) {
+        final SortedMap<String, long[]> seconds = new TreeMap<>();
+        for (final UsagePoint point : points) {
+            final long[] sums = new long[9];
+            for (int direction = 0; direction < Direction.COUNT; direction++) {
+                for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+                    sums[direction * 3 + metric] = point.usage().get(direction, metric);
+                }
+            }
+            final String key = point.group().interfaceName() + " " + point.group().profile() + " " +
+                point.bucketStart();
+            if (seconds.put(key, sums) != null) {
+                throw new AssertionError("the store's series has two points for " + key);
+            }
+        }
+        seconds.values().removeIf(Usage::allZero);
+        return seconds;
+    }
+
+    private static boolean allZero(final long[] sums) {
+        return Arrays.stream(sums).allMatch(value -> value == 0);
     }
 
     static String text(final Map<?, long[]> sums) {
