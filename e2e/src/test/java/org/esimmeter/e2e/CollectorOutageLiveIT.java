@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -22,16 +21,6 @@ import java.util.stream.Stream;
 import org.esimmeter.agent.capture.LiveNetwork;
 import org.esimmeter.agent.capture.LiveNetwork.Counters;
 import org.esimmeter.agent.capture.LiveUplinks;
-import org.esimmeter.collector.store.GroupBy;
-import org.esimmeter.collector.store.GroupKey;
-import org.esimmeter.collector.store.GroupUsage;
-import org.esimmeter.collector.store.Resolution;
-import org.esimmeter.collector.store.RetentionPolicy;
-import org.esimmeter.collector.store.UsagePoint;
-import org.esimmeter.collector.store.UsageQuery;
-import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
-import org.esimmeter.wire.Direction;
-import org.esimmeter.wire.TrafficCounters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,8 +81,7 @@ class CollectorOutageLiveIT {
     private static int collectorExitStatus;
     private static String collectorLog;
     private static List<JsonNode> agentLines;
-    private static List<GroupUsage> storedTotals;
-    private static List<UsagePoint> storedSeconds;
+    private static StoredUsage stored;
 
     @BeforeAll
     static void shipLiveTrafficAcrossCollectorOutages() throws Exception {
@@ -161,16 +149,8 @@ class CollectorOutageLiveIT {
         agentLog.lines().filter(line -> line.contains(OUTAGE_LOGGED) || line.contains(RECOVERY_LOGGED) ||
             ShipSummary.PATTERN.matcher(line).find()).forEach(System.out::println);
 
-        agentLines = new ArrayList<>();
-        for (final String line : Files.readAllLines(dir.resolve("seconds.jsonl"))) {
-            agentLines.add(Api.JSON.readTree(line));
-        }
-        try (SqliteUsageStore store = SqliteUsageStore.open(dataDirectory, new RetentionPolicy(Map.of()))) {
-            storedTotals = store.totals(new UsageQuery(fromSecond, toSecond, Resolution.SECOND, GroupBy.INTERFACE,
-                null, null, null));
-            storedSeconds = store.usage(new UsageQuery(fromSecond, toSecond, Resolution.SECOND, GroupBy.INTERFACE,
-                null, null, null));
-        }
+        agentLines = StoredUsage.jsonLines(dir.resolve("seconds.jsonl"));
+        stored = StoredUsage.read(dataDirectory, fromSecond, toSecond);
     }
 
     private static CollectorProcess startCollector(final Path config) {
@@ -306,34 +286,14 @@ class CollectorOutageLiveIT {
             assertEquals(LiveUplinks.UPLOAD_BYTES, round.uploadReceived(), "bytes the upload's receiver got");
             assertEquals(LiveUplinks.DOWNLOAD_BYTES, round.downloadReceived(), "bytes the download's receiver got");
         }
-        final Map<GroupKey, TrafficCounters> totals = new TreeMap<>();
-        storedTotals.forEach(group -> totals.put(group.group(), group.usage()));
-        assertEquals(List.of(GroupKey.ofInterface(AGENT, "up0", PROFILES.get("up0")),
-            GroupKey.ofInterface(AGENT, "wwan0", PROFILES.get("wwan0"))), List.copyOf(totals.keySet()),
-            "interfaces stored");
-        for (final String iface : LiveUplinks.INTERFACES) {
-            final TrafficCounters stored = totals.get(GroupKey.ofInterface(AGENT, iface, PROFILES.get(iface)));
-            final Counters expected = kernel.get(iface);
-            assertEquals(expected, new Counters(
-                    stored.get(Direction.DOWN, TrafficCounters.PACKETS),
-                    stored.get(Direction.DOWN, TrafficCounters.WIRE_BYTES),
-                    stored.get(Direction.UP, TrafficCounters.PACKETS),
-                    stored.get(Direction.UP, TrafficCounters.WIRE_BYTES)),
-                iface + " : stored (down as rx, up as tx) vs kernel counters");
-            assertEquals(0, stored.get(Direction.UNKNOWN, TrafficCounters.PACKETS), iface + " : unknown direction");
-            // Four rounds of at least 40 packets each way.
-            assertTrue(expected.txPackets() >= 160 && expected.rxPackets() >= 160,
-                iface + " : the traffic did not cross this link both ways in every round: " + expected);
-        }
+        // Four rounds of at least 40 packets each way.
+        stored.assertInterfacesEqualKernel(AGENT, PROFILES, kernel, 160,
+            "the traffic did not cross this link both ways in every round");
     }
 
     @Test
     void everySecondOfTheAgentsJsonLinesIsStoredExactlyOnce() {
-        storedSeconds.forEach(point -> assertEquals(AGENT, point.group().agent(), point::toString));
-        final SortedMap<String, long[]> expected = Usage.linesByInterfaceSecond(agentLines);
-        assertTrue(expected.size() >= 8, "seconds with traffic in the JSON lines: " + expected.size());
-        assertEquals(Usage.text(expected), Usage.text(Usage.storedByInterfaceSecond(storedSeconds)),
-            "per interface-second {up, down, unknown} x {packets, wireBytes, ipBytes}: store vs JSON lines");
+        stored.assertSecondsEqualJsonLines(AGENT, agentLines, 8);
     }
 
     private static int count(final String text, final String part) {

@@ -2,32 +2,19 @@ package org.esimmeter.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.agent.capture.LiveNetwork;
 import org.esimmeter.agent.capture.LiveNetwork.Counters;
 import org.esimmeter.agent.capture.LiveUplinks;
-import org.esimmeter.collector.store.GroupBy;
-import org.esimmeter.collector.store.GroupKey;
-import org.esimmeter.collector.store.GroupUsage;
-import org.esimmeter.collector.store.Resolution;
-import org.esimmeter.collector.store.RetentionPolicy;
-import org.esimmeter.collector.store.UsagePoint;
-import org.esimmeter.collector.store.UsageQuery;
-import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
-import org.esimmeter.wire.Direction;
-import org.esimmeter.wire.TrafficCounters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,8 +59,7 @@ class RunShipLiveIT {
     private static String collectorLog;
     private static List<JsonNode> agentLines;
     /** What the store answers after both stopped: totals and the 1 s series by interface, over the whole run. */
-    private static List<GroupUsage> storedTotals;
-    private static List<UsagePoint> storedSeconds;
+    private static StoredUsage stored;
 
     @BeforeAll
     static void shipLiveTrafficToTheCollector() throws Exception {
@@ -120,16 +106,8 @@ class RunShipLiveIT {
         kernel.forEach((iface, counters) -> System.out.printf("%s: kernel delta %s%n", iface, counters));
         agentLog.lines().filter(line -> ShipSummary.PATTERN.matcher(line).find()).forEach(System.out::println);
 
-        agentLines = new ArrayList<>();
-        for (final String line : Files.readAllLines(dir.resolve("seconds.jsonl"))) {
-            agentLines.add(Api.JSON.readTree(line));
-        }
-        try (SqliteUsageStore store = SqliteUsageStore.open(dataDirectory, new RetentionPolicy(Map.of()))) {
-            storedTotals = store.totals(new UsageQuery(fromSecond, toSecond, Resolution.SECOND, GroupBy.INTERFACE,
-                null, null, null));
-            storedSeconds = store.usage(new UsageQuery(fromSecond, toSecond, Resolution.SECOND, GroupBy.INTERFACE,
-                null, null, null));
-        }
+        agentLines = StoredUsage.jsonLines(dir.resolve("seconds.jsonl"));
+        stored = StoredUsage.read(dataDirectory, fromSecond, toSecond);
     }
 
     @AfterAll
@@ -195,23 +173,9 @@ class RunShipLiveIT {
     void storedUploadAndDownloadOfEachInterfaceEqualTheKernelCounters() {
         assertEquals(LiveUplinks.UPLOAD_BYTES, transfers.uploadReceived(), "bytes the upload's receiver got");
         assertEquals(LiveUplinks.DOWNLOAD_BYTES, transfers.downloadReceived(), "bytes the download's receiver got");
-        final Map<GroupKey, TrafficCounters> totals = new TreeMap<>();
-        storedTotals.forEach(group -> totals.put(group.group(), group.usage()));
-        assertEquals(List.of(GroupKey.ofInterface(AGENT, "up0", PROFILES.get("up0")),
-            GroupKey.ofInterface(AGENT, "wwan0", PROFILES.get("wwan0"))), List.copyOf(totals.keySet()),
-            "interfaces stored");
+        stored.assertInterfacesEqualKernel(AGENT, PROFILES, kernel, 40,
+            "the traffic did not cross this link both ways");
         for (final String iface : LiveUplinks.INTERFACES) {
-            final TrafficCounters stored = totals.get(GroupKey.ofInterface(AGENT, iface, PROFILES.get(iface)));
-            final Counters expected = kernel.get(iface);
-            assertEquals(expected, new Counters(
-                    stored.get(Direction.DOWN, TrafficCounters.PACKETS),
-                    stored.get(Direction.DOWN, TrafficCounters.WIRE_BYTES),
-                    stored.get(Direction.UP, TrafficCounters.PACKETS),
-                    stored.get(Direction.UP, TrafficCounters.WIRE_BYTES)),
-                iface + " : stored (down as rx, up as tx) vs kernel counters");
-            assertEquals(0, stored.get(Direction.UNKNOWN, TrafficCounters.PACKETS), iface + " : unknown direction");
-            assertTrue(expected.txPackets() >= 40 && expected.rxPackets() >= 40,
-                iface + " : the traffic did not cross this link both ways: " + expected);
             final List<JsonNode> lines = agentLines.stream()
                 .filter(line -> iface.equals(line.path("interface").asText())).toList();
             assertFalse(lines.isEmpty(), iface + " : no per-second line");
@@ -222,10 +186,6 @@ class RunShipLiveIT {
 
     @Test
     void storedSecondsEqualTheAgentsJsonLines() {
-        storedSeconds.forEach(point -> assertEquals(AGENT, point.group().agent(), point::toString));
-        final SortedMap<String, long[]> expected = Usage.linesByInterfaceSecond(agentLines);
-        assertTrue(expected.size() >= 2, "seconds with traffic in the JSON lines: " + expected.size());
-        assertEquals(Usage.text(expected), Usage.text(Usage.storedByInterfaceSecond(storedSeconds)),
-            "per interface-second {up, down, unknown} x {packets, wireBytes, ipBytes}: store vs JSON lines");
+        stored.assertSecondsEqualJsonLines(AGENT, agentLines, 2);
     }
 }
