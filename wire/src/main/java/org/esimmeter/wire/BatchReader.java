@@ -10,10 +10,10 @@ import java.util.zip.CRC32C;
 
 /**
  * Decodes one batch frame ({@link WireFormat}) and checks everything a sender could get wrong or an attacker could
- * exploit: magic, version, declared length against the bytes present, size bound, checksum, string lengths and
- * UTF-8, counts bounded by the bytes left (no allocation driven by a forged count), varint overflow, direction
- * values, trailing bytes, and the sum invariant of every second. Never reads past the frame; throws
- * {@link WireFormatException} with a one-line reason instead.
+ * exploit: magic, version, declared length against the bytes present, size bound, checksum, unknown flags, string
+ * lengths and UTF-8, counts bounded by the bytes left (no allocation driven by a forged count), varint overflow,
+ * direction values, span and clock-step ranges, trailing bytes, and the sum invariant of every second. Never reads
+ * past the frame; throws {@link WireFormatException} with a one-line reason instead.
  */
 public final class BatchReader {
     private final int maxFrameBytes;
@@ -25,6 +25,52 @@ public final class BatchReader {
                 (WireFormat.HEADER_LENGTH + WireFormat.CHECKSUM_LENGTH) + ")");
         }
         this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /**
+     * Reads 1..{@code maxFrames} frames that lie back to back in {@code body}'s readable bytes, each delimited by its
+     * own body length field: an agent catching up after an outage sends its backlog in one request. All or nothing:
+     * the first bad frame throws, its reason prefixed with its index ({@code frame[3] : checksum ...}).
+     */
+    public List<Batch> readAll(final ByteBuf body, final int maxFrames) throws WireFormatException {
+        if (maxFrames < 1) {
+            throw new IllegalArgumentException("maxFrames : " + maxFrames + " (expected: >= 1)");
+        }
+        if (!body.isReadable()) {
+            throw new WireFormatException("body : empty (expected: 1.." + maxFrames + " frames)");
+        }
+        final List<Batch> batches = new ArrayList<>();
+        while (body.isReadable()) {
+            final int index = batches.size();
+            if (index == maxFrames) {
+                throw new WireFormatException("frames : more than " + maxFrames + " in one body (expected: 1.." +
+                    maxFrames + ")");
+            }
+            final int start = body.readerIndex();
+            final int available = body.readableBytes();
+            int length = available;
+            // Only a frame's own length field delimits it; without the magic there is none, and read() says so.
+            if (available >= WireFormat.HEADER_LENGTH &&
+                body.getInt(start + WireFormat.MAGIC_OFFSET) == WireFormat.MAGIC) {
+                final long declared = WireFormat.HEADER_LENGTH +
+                    body.getUnsignedInt(start + WireFormat.BODY_LENGTH_OFFSET) + WireFormat.CHECKSUM_LENGTH;
+                if (declared > maxFrameBytes) {
+                    throw new WireFormatException("frame[" + index + "] : " + declared + " bytes (expected: <= " +
+                        maxFrameBytes + ")");
+                }
+                // A frame that declares more than is left is given the rest, and read() says it is truncated.
+                length = (int) Math.min(declared, available);
+            }
+            try {
+                batches.add(read(body.slice(start, length)));
+            } catch (final WireFormatException e) {
+                final String reason = e.getMessage();
+                throw new WireFormatException("frame[" + index + "] : " +
+                    (reason.startsWith("frame : ") ? reason.substring("frame : ".length()) : reason));
+            }
+            body.readerIndex(start + length);
+        }
+        return batches;
     }
 
     /** Reads the single frame that fills {@code frame}'s readable bytes; moves its reader index to the end. */
@@ -61,32 +107,84 @@ public final class BatchReader {
             throw new WireFormatException(String.format("checksum : 0x%08x (frame says 0x%08x)",
                 (int) crc.getValue(), expectedCrc));
         }
+        // After the checksum: a flipped bit reads as corruption, an intact unknown flag as a sender that is newer.
+        final int flags = frame.getUnsignedByte(start + WireFormat.FLAGS_OFFSET);
+        if ((flags & ~WireFormat.KNOWN_FLAGS) != 0) {
+            throw new WireFormatException(String.format("flags : 0x%02x (unknown bits 0x%02x)", flags,
+                flags & ~WireFormat.KNOWN_FLAGS));
+        }
+        final boolean spans = (flags & WireFormat.FLAG_SPANS) != 0;
 
         final ByteBuf body = frame.slice(start + WireFormat.HEADER_LENGTH, (int) bodyLength);
         frame.readerIndex(start + available);
         final String agentId = readString(body, "agentId");
         final long sequence = readFixed(body, 8, "sequence") ? body.readLong() : 0;
         final long secondCount = readFixed(body, 4, "second count") ? body.readUnsignedInt() : 0;
-        if (secondCount * WireFormat.MIN_SECOND_BYTES > body.readableBytes()) {
+        final int minSecondBytes = WireFormat.MIN_SECOND_BYTES + (spans ? 1 : 0);
+        if (secondCount * minSecondBytes > body.readableBytes()) {
             throw new WireFormatException("second count : " + secondCount + " does not fit in " +
                 body.readableBytes() + " bytes");
         }
         final List<SecondUsage> seconds = new ArrayList<>((int) secondCount);
         for (int i = 0; i < secondCount; i++) {
-            seconds.add(readSecond(body, i));
+            seconds.add(readSecond(body, i, spans));
         }
+        final List<ClockStep> clockSteps = (flags & WireFormat.FLAG_CLOCK_STEPS) != 0 ? readClockSteps(body) :
+            List.of();
         if (body.isReadable()) {
-            throw new WireFormatException("body : " + body.readableBytes() + " bytes after the last second");
+            throw new WireFormatException("body : " + body.readableBytes() + " bytes after the last " +
+                (clockSteps.isEmpty() ? "second" : "clock step"));
         }
-        return new Batch(agentId, sequence, seconds);
+        return new Batch(agentId, sequence, seconds, clockSteps);
     }
 
-    private static SecondUsage readSecond(final ByteBuf body, final int index) throws WireFormatException {
+    private static List<ClockStep> readClockSteps(final ByteBuf body) throws WireFormatException {
+        readFixed(body, 4, "clock step count");
+        final long stepCount = body.readUnsignedInt();
+        if (stepCount == 0) {
+            throw new WireFormatException("clock step count : 0 (expected: >= 1 when flag 0x02 is set)");
+        }
+        if (stepCount * WireFormat.CLOCK_STEP_BYTES > body.readableBytes()) {
+            throw new WireFormatException("clock step count : " + stepCount + " does not fit in " +
+                body.readableBytes() + " bytes");
+        }
+        final List<ClockStep> steps = new ArrayList<>((int) stepCount);
+        for (int i = 0; i < stepCount; i++) {
+            final String where = "clockStep[" + i + "]";
+            final long detectedAtMillis = body.readLong();
+            final long stepMillis = body.readLong();
+            final long from = body.readLong();
+            final long to = body.readLong();
+            if (stepMillis == 0) {
+                throw new WireFormatException(where + ".stepMillis : 0 (expected: != 0)");
+            }
+            if (from > to) {
+                throw new WireFormatException(where + ".affectedFromSecond : " + from + " (expected: <= " +
+                    "affectedToSecond " + to + ")");
+            }
+            steps.add(new ClockStep(detectedAtMillis, stepMillis, from, to));
+        }
+        return steps;
+    }
+
+    private static SecondUsage readSecond(final ByteBuf body, final int index, final boolean spans)
+        throws WireFormatException {
         final String where = "second[" + index + "]";
         final String interfaceName = readString(body, where + ".interface");
         final String profile = readString(body, where + ".profile");
         readFixed(body, 8, where + ".epochSecond");
         final long epochSecond = body.readLong();
+        final int spanSeconds;
+        if (spans) {
+            final long span = readVarint(body, where + ".spanSeconds");
+            if (span < 1 || span > WireFormat.MAX_SPAN_SECONDS) {
+                throw new WireFormatException(where + ".spanSeconds : " + span + " (expected: 1.." +
+                    WireFormat.MAX_SPAN_SECONDS + ")");
+            }
+            spanSeconds = (int) span;
+        } else {
+            spanSeconds = 1;
+        }
         final TrafficCounters total = readCounters(body, where + ".total");
         final TrafficCounters nonIp = readCounters(body, where + ".nonIp");
         final TrafficCounters unparsed = readCounters(body, where + ".unparsed");
@@ -124,7 +222,7 @@ public final class BatchReader {
             }
         }
         return new SecondUsage(interfaceName, profile, epochSecond, total, nonIp, unparsed, overflow, pcapReceived,
-            pcapDropped, flows);
+            pcapDropped, flows, spanSeconds);
     }
 
     private static void addExact(final long[] sums, final int index, final long value, final String where)

@@ -5,9 +5,10 @@ import io.netty.buffer.ByteBufUtil;
 import java.util.zip.CRC32C;
 
 /**
- * Encodes one batch frame ({@link WireFormat}) into a caller's {@link ByteBuf}: {@link #begin}, then per second
- * {@link #second} followed by exactly as many {@link #flow}s as it declared, then {@link #end}. Reusable; writes
- * nothing but the frame and allocates only the checksum's buffer view.
+ * Encodes one batch frame ({@link WireFormat}) into a caller's {@link ByteBuf}: {@link #begin} (or
+ * {@link #beginMerged} for a batch whose records may span more than one second), then per second {@link #second}
+ * followed by exactly as many {@link #flow}s as it declared, then any {@link #clockStep}s, then {@link #end}.
+ * Reusable; writes nothing but the frame and allocates only the checksum's buffer view.
  * <p>
  * Every call validates all its arguments before it writes a byte: a refused call (IllegalArgumentException) leaves
  * the frame and the writer as they were, so the caller can skip one bad second and still end a valid batch.
@@ -19,8 +20,21 @@ public final class BatchWriter {
     private int secondCountIndex;
     private int seconds;
     private int flowsExpected;
+    private int flags;
+    private int stepCountIndex;
+    private int clockSteps;
 
+    /** A batch of one-second records: flags 0, the frame every agent wrote before merged records existed. */
     public BatchWriter begin(final ByteBuf out, final String agentId, final long sequence) {
+        return begin(out, agentId, sequence, 0);
+    }
+
+    /** A batch whose records carry their span ({@link WireFormat#FLAG_SPANS}): the spool's merged records. */
+    public BatchWriter beginMerged(final ByteBuf out, final String agentId, final long sequence) {
+        return begin(out, agentId, sequence, WireFormat.FLAG_SPANS);
+    }
+
+    private BatchWriter begin(final ByteBuf out, final String agentId, final long sequence, final int flags) {
         if (this.out != null) {
             throw new IllegalStateException("a batch is already open");
         }
@@ -33,7 +47,7 @@ public final class BatchWriter {
         frameStart = out.writerIndex();
         out.writeInt(WireFormat.MAGIC);
         out.writeByte(WireFormat.VERSION);
-        out.writeByte(0);
+        out.writeByte(flags); // FLAG_CLOCK_STEPS is patched in by the first clockStep()
         out.writeShort(0);
         out.writeInt(0); // body length, patched by end()
         writeString("agentId", agentId);
@@ -42,15 +56,43 @@ public final class BatchWriter {
         out.writeInt(0);
         seconds = 0;
         flowsExpected = 0;
+        this.flags = flags;
+        clockSteps = 0;
         return this;
     }
 
+    /** One second (span 1). */
     public BatchWriter second(final String interfaceName, final String profile, final long epochSecond,
         final TrafficCounters total, final TrafficCounters nonIp, final TrafficCounters unparsed,
         final TrafficCounters overflow, final long pcapReceived, final long pcapDropped, final int flowCount) {
+        return second(interfaceName, profile, epochSecond, 1, total, nonIp, unparsed, overflow, pcapReceived,
+            pcapDropped, flowCount);
+    }
+
+    /**
+     * A record covering [epochSecond, epochSecond + spanSeconds); a span other than 1 needs a batch begun with
+     * {@link #beginMerged}.
+     */
+    public BatchWriter second(final String interfaceName, final String profile, final long epochSecond,
+        final int spanSeconds, final TrafficCounters total, final TrafficCounters nonIp,
+        final TrafficCounters unparsed, final TrafficCounters overflow, final long pcapReceived,
+        final long pcapDropped, final int flowCount) {
         requireOpen();
         if (flowsExpected != 0) {
             throw new IllegalStateException(flowsExpected + " flows of the previous second are missing");
+        }
+        if (clockSteps != 0) {
+            throw new IllegalStateException("no seconds after a clock step");
+        }
+        final boolean spans = (flags & WireFormat.FLAG_SPANS) != 0;
+        if (!spans && spanSeconds != 1) {
+            throw new IllegalArgumentException("spanSeconds : " + spanSeconds +
+                " (expected: 1 in a batch begun with begin(); beginMerged() allows 1.." + WireFormat.MAX_SPAN_SECONDS +
+                ")");
+        }
+        if (spanSeconds < 1 || spanSeconds > WireFormat.MAX_SPAN_SECONDS) {
+            throw new IllegalArgumentException("spanSeconds : " + spanSeconds + " (expected: 1.." +
+                WireFormat.MAX_SPAN_SECONDS + ")");
         }
         if (flowCount < 0) {
             throw new IllegalArgumentException("flowCount : " + flowCount + " (expected: >= 0)");
@@ -66,6 +108,9 @@ public final class BatchWriter {
         writeString("interface", interfaceName);
         writeString("profile", profile);
         out.writeLong(epochSecond);
+        if (spans) {
+            writeVarint(spanSeconds);
+        }
         writeCounters(total);
         writeCounters(nonIp);
         writeCounters(unparsed);
@@ -112,6 +157,41 @@ public final class BatchWriter {
         return this;
     }
 
+    /**
+     * A wall-clock step the agent detected, after the last second's flows (no seconds may follow). Sets
+     * {@link WireFormat#FLAG_CLOCK_STEPS} in the header.
+     *
+     * @param stepMillis new wall clock minus what the old one would show; not 0
+     * @param fromSecond first second timestamp stamped with the old clock
+     * @param toSecond   last second timestamp stamped with the old clock, >= fromSecond
+     */
+    public BatchWriter clockStep(final long detectedAtMillis, final long stepMillis, final long fromSecond,
+        final long toSecond) {
+        requireOpen();
+        if (flowsExpected != 0) {
+            throw new IllegalStateException(flowsExpected + " flows of the last second are missing");
+        }
+        if (stepMillis == 0) {
+            throw new IllegalArgumentException("stepMillis : 0 (expected: != 0)");
+        }
+        if (fromSecond > toSecond) {
+            throw new IllegalArgumentException("fromSecond : " + fromSecond + " (expected: <= toSecond " + toSecond +
+                ")");
+        }
+        if (clockSteps == 0) {
+            flags |= WireFormat.FLAG_CLOCK_STEPS;
+            out.setByte(frameStart + WireFormat.FLAGS_OFFSET, flags);
+            stepCountIndex = out.writerIndex();
+            out.writeInt(0); // patched by end()
+        }
+        out.writeLong(detectedAtMillis);
+        out.writeLong(stepMillis);
+        out.writeLong(fromSecond);
+        out.writeLong(toSecond);
+        clockSteps++;
+        return this;
+    }
+
     /** Patches counts and length, appends the checksum. @return the frame's length in bytes */
     public int end() {
         requireOpen();
@@ -119,6 +199,9 @@ public final class BatchWriter {
             throw new IllegalStateException(flowsExpected + " flows of the last second are missing");
         }
         out.setInt(secondCountIndex, seconds);
+        if (clockSteps != 0) {
+            out.setInt(stepCountIndex, clockSteps);
+        }
         final int bodyLength = out.writerIndex() - frameStart - WireFormat.HEADER_LENGTH;
         out.setInt(frameStart + WireFormat.BODY_LENGTH_OFFSET, bodyLength);
         crc.reset();

@@ -28,11 +28,18 @@ class BatchReaderFuzzTest {
     private final BatchReader reader = new BatchReader(64 << 10);
     private int accepted;
     private int refusedPastChecksum;
+    private int acceptedSpans;
+    private int acceptedClockSteps;
+    private int refusedFlags;
+    private int refusedSpans;
+    private int refusedClockSteps;
 
     @Test
     void shouldAcceptOnlyValidBatchesAndRefuseEverythingElseWithWireFormatException() {
         final List<byte[]> seeds = new ArrayList<>();
         seeds.add(GoldenBatch.frame());
+        seeds.add(GoldenExtensions.mergedFrame());
+        seeds.add(GoldenExtensions.clockFrame());
         final RandomBatches batches = new RandomBatches(SEED);
         while (seeds.size() < 40) {
             final byte[] frame = RandomBatches.encode(batches.next());
@@ -50,6 +57,11 @@ class BatchReaderFuzzTest {
         // The mutants reach the body decoder: some pass entirely, many are refused for what the body says.
         assertTrue(accepted > iterations / 50, accepted + " accepted of " + iterations);
         assertTrue(refusedPastChecksum > iterations / 10, refusedPastChecksum + " refused in the body");
+        // The flags are fuzzed too: merged records and clock steps come through, and so do refusals of their values.
+        assertTrue(acceptedSpans > iterations / 500, acceptedSpans + " accepted with spans");
+        assertTrue(acceptedClockSteps > iterations / 500, acceptedClockSteps + " accepted with clock steps");
+        assertTrue(refusedFlags > 0 && refusedSpans > 0 && refusedClockSteps > 0,
+            refusedFlags + " flags, " + refusedSpans + " spans, " + refusedClockSteps + " clock steps refused");
     }
 
     private void check(final byte[] input, final int iteration) {
@@ -58,6 +70,8 @@ class BatchReaderFuzzTest {
             final Batch batch = reader.read(buffer);
             accepted++;
             verify(batch);
+            acceptedSpans += batch.seconds().stream().anyMatch(SecondUsage::isMerged) ? 1 : 0;
+            acceptedClockSteps += batch.clockSteps().isEmpty() ? 0 : 1;
         } catch (final WireFormatException e) {
             final String message = e.getMessage();
             if (message.contains("\n") || message.isBlank()) {
@@ -67,6 +81,9 @@ class BatchReaderFuzzTest {
                 !message.startsWith("magic") && !message.startsWith("version")) {
                 refusedPastChecksum++;
             }
+            refusedFlags += message.startsWith("flags") ? 1 : 0;
+            refusedSpans += message.contains(".spanSeconds") ? 1 : 0;
+            refusedClockSteps += message.startsWith("clock") ? 1 : 0;
         } catch (final Throwable e) {
             throw new AssertionError("iteration " + iteration + " (seed " + SEED + "): " + e + " on " +
                 HexFormat.of().formatHex(input), e);
@@ -77,7 +94,13 @@ class BatchReaderFuzzTest {
 
     private static void verify(final Batch batch) {
         string(batch.agentId());
+        for (final ClockStep step : batch.clockSteps()) {
+            assertTrue(step.stepMillis() != 0, "accepted a clock step of 0 ms");
+            assertTrue(step.affectedFromSecond() <= step.affectedToSecond(), "accepted " + step);
+        }
         for (final SecondUsage second : batch.seconds()) {
+            assertTrue(second.spanSeconds() >= 1 && second.spanSeconds() <= WireFormat.MAX_SPAN_SECONDS,
+                "accepted span " + second.spanSeconds());
             string(second.interfaceName());
             string(second.profile());
             assertTrue(second.pcapReceived() >= 0 && second.pcapDropped() >= 0);
@@ -127,7 +150,7 @@ class BatchReaderFuzzTest {
         final int mutations = random.nextInt(4) == 0 ? 2 + random.nextInt(6) : 1;
         for (int m = 0; m < mutations; m++) {
             final int at = random.nextInt(frame.length);
-            switch (random.nextInt(8)) {
+            switch (random.nextInt(9)) {
                 case 0: frame[at] = (byte) random.nextInt(256); break;
                 case 1: frame[at] ^= (byte) (1 << random.nextInt(8)); break;
                 case 2: frame[at] = (byte) (random.nextBoolean() ? 0 : 0xFF); break;
@@ -150,6 +173,12 @@ class BatchReaderFuzzTest {
                     break;
                 case 6: // truncate
                     frame = Arrays.copyOf(frame, at);
+                    break;
+                case 7: // the header's flags: a known combination (the body then reads differently) or unknown bits
+                    if (frame.length > WireFormat.FLAGS_OFFSET) {
+                        frame[WireFormat.FLAGS_OFFSET] = (byte) (random.nextInt(4) == 0 ? random.nextInt(256) :
+                            random.nextInt(4));
+                    }
                     break;
                 default: // a varint continuation bit set or cleared
                     frame[at] ^= (byte) 0x80;

@@ -8,7 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Seeded random batches that obey the format's rules (sum invariant, string bounds), and their encoding. */
+/**
+ * Seeded random batches that obey the format's rules (sum invariant, string bounds, spans 1..86400, clock steps
+ * with a non-zero step and from <= to), and their encoding. About a third are merged batches (flag SPANS), about a
+ * quarter carry clock steps, so every flag combination is exercised.
+ */
 final class RandomBatches {
     private final Random random;
 
@@ -18,14 +22,34 @@ final class RandomBatches {
 
     Batch next() {
         final int secondCount = random.nextInt(4);
+        final boolean merged = random.nextInt(3) == 0;
         final List<SecondUsage> seconds = new ArrayList<>();
         for (int i = 0; i < secondCount; i++) {
-            seconds.add(second());
+            seconds.add(second(merged ? span() : 1));
         }
-        return new Batch(string(), random.nextLong(), seconds);
+        final List<ClockStep> steps = new ArrayList<>();
+        final int stepCount = random.nextInt(4) == 0 ? 1 + random.nextInt(3) : 0;
+        for (int i = 0; i < stepCount; i++) {
+            final long step = random.nextBoolean() ? random.nextLong() : random.nextInt(10_000) - 5_000;
+            final long from = random.nextLong() >> random.nextInt(64);
+            final long to = from + (random.nextLong() & Long.MAX_VALUE) % Math.max(1, Long.MAX_VALUE - Math.max(from, 0));
+            steps.add(new ClockStep(random.nextLong(), step == 0 ? 1 : step, from, to));
+        }
+        return new Batch(string(), random.nextLong(), seconds, steps);
     }
 
-    private SecondUsage second() {
+    /** 1, 60, 3600, 86400 and anything between; varints of one to three bytes. */
+    private int span() {
+        switch (random.nextInt(5)) {
+            case 0: return 1;
+            case 1: return 60;
+            case 2: return 3600;
+            case 3: return WireFormat.MAX_SPAN_SECONDS;
+            default: return 1 + random.nextInt(WireFormat.MAX_SPAN_SECONDS);
+        }
+    }
+
+    private SecondUsage second(final int spanSeconds) {
         final int flowCount = random.nextInt(3) == 0 ? 0 : random.nextInt(40);
         // Each value stays below Long.MAX_VALUE / (flows + 3) so that the parts and the total fit a long.
         final long bound = Long.MAX_VALUE / (flowCount + 3);
@@ -48,7 +72,7 @@ final class RandomBatches {
         total.add(unparsed);
         total.add(overflow);
         return new SecondUsage(string(), string(), random.nextLong() >> random.nextInt(64), total, nonIp, unparsed,
-            overflow, value(Long.MAX_VALUE), value(Long.MAX_VALUE), flows);
+            overflow, value(Long.MAX_VALUE), value(Long.MAX_VALUE), flows, spanSeconds);
     }
 
     private TrafficCounters counters(final long bound, final boolean withIpBytes) {
@@ -98,14 +122,22 @@ final class RandomBatches {
         final BatchWriter writer = new BatchWriter();
         final ByteBuf out = ByteBufAllocator.DEFAULT.buffer();
         try {
-            writer.begin(out, batch.agentId(), batch.sequence());
+            if (batch.sequence() % 3 == 0 || batch.seconds().stream().anyMatch(SecondUsage::isMerged)) {
+                writer.beginMerged(out, batch.agentId(), batch.sequence());
+            } else {
+                writer.begin(out, batch.agentId(), batch.sequence());
+            }
             for (final SecondUsage second : batch.seconds()) {
-                writer.second(second.interfaceName(), second.profile(), second.epochSecond(), second.total(),
-                    second.nonIp(), second.unparsed(), second.overflow(), second.pcapReceived(), second.pcapDropped(),
-                    second.flows().size());
+                writer.second(second.interfaceName(), second.profile(), second.epochSecond(), second.spanSeconds(),
+                    second.total(), second.nonIp(), second.unparsed(), second.overflow(), second.pcapReceived(),
+                    second.pcapDropped(), second.flows().size());
                 for (final FlowUsage flow : second.flows()) {
                     BatchWriterTest.flow(writer, flow);
                 }
+            }
+            for (final ClockStep step : batch.clockSteps()) {
+                writer.clockStep(step.detectedAtMillis(), step.stepMillis(), step.affectedFromSecond(),
+                    step.affectedToSecond());
             }
             final int length = writer.end();
             if (length != out.readableBytes()) {

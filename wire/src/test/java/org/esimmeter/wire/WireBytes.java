@@ -26,9 +26,14 @@ final class WireBytes {
         return ByteBuffer.allocate(headerAndBody.length + 4).put(headerAndBody).putInt((int) crc.getValue()).array();
     }
 
-    /** A version-1 frame around {@code body}, with the right length and checksum. */
+    /** A version-1 frame around {@code body}, flags 0, with the right length and checksum. */
     static byte[] frame(final byte[] body) {
-        final ByteBuffer header = ByteBuffer.allocate(12).putInt(0x45534D42).put((byte) 1).put((byte) 0)
+        return frame(0, body);
+    }
+
+    /** A version-1 frame with these header flags around {@code body}, with the right length and checksum. */
+    static byte[] frame(final int flags, final byte[] body) {
+        final ByteBuffer header = ByteBuffer.allocate(12).putInt(0x45534D42).put((byte) 1).put((byte) flags)
             .putShort((short) 0).putInt(body.length);
         final byte[] unchecked = Arrays.copyOf(header.array(), 12 + body.length);
         System.arraycopy(body, 0, unchecked, 12, body.length);
@@ -61,7 +66,7 @@ final class WireBytes {
         text.append(batch.agentId()).append(" #").append(batch.sequence()).append('\n');
         for (final SecondUsage second : batch.seconds()) {
             text.append(second.interfaceName()).append(" / ").append(second.profile()).append(" @")
-                .append(second.epochSecond()).append(" pcap ").append(second.pcapReceived()).append('/')
+                .append(second.epochSecond()).append(" +").append(second.spanSeconds()).append("s pcap ").append(second.pcapReceived()).append('/')
                 .append(second.pcapDropped()).append('\n');
             counters(text, "total", second.total());
             counters(text, "nonIp", second.nonIp());
@@ -70,6 +75,9 @@ final class WireBytes {
             for (final FlowUsage flow : second.flows()) {
                 text.append("  ").append(flow).append('\n');
             }
+        }
+        for (final ClockStep step : batch.clockSteps()) {
+            text.append(step).append('\n');
         }
         return text.toString();
     }
