@@ -311,7 +311,8 @@ public final class AgentMain {
                 if ((token == null) == (tokenEnv == null)) {
                     throw new UsageException("--ship needs one of --token TOKEN or --token-env NAME");
                 }
-                collector = new AgentConfig.Collector(url.toString(), agentId, token, tokenEnv, null, null, null, null);
+                collector = new AgentConfig.Collector(url.toString(), agentId, token, tokenEnv, null, null, null, null,
+                    null);
             } catch (final ConfigException e) {
                 throw new UsageException(e.getMessage(), e);
             }
@@ -345,18 +346,30 @@ public final class AgentMain {
                     e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() :
                     e.getMessage()), e);
         }
+        String fileSystem;
+        try {
+            fileSystem = java.nio.file.Files.getFileStore(Path.of(directory)).type();
+        } catch (final IOException e) {
+            fileSystem = "unknown";
+        }
+        final int flushSeconds = config.resolveSpoolFlushSeconds(fileSystem);
         final CollectorSink sink = new CollectorSink(CollectorSink.Settings.of(URI.create(config.url()),
             config.agentId(), token, config.batchMaxBytes(), config.spoolMaxBytes())
-            .withSpoolFlush(TimeUnit.SECONDS.toMillis(config.spoolFlushSeconds())), spool);
-        LOG.info("shipping to {} as agent {}, spooling in {}", sink.ingestUri(), config.agentId(), directory);
+            .withSpoolFlush(TimeUnit.SECONDS.toMillis(flushSeconds))
+            .withSpoolMemory(config.spoolMemoryBytes()), spool);
+        LOG.info("shipping to {} as agent {}, spooling in {} ({}, written at most every {} s, cap {} bytes)",
+            sink.ingestUri(), config.agentId(), directory, fileSystem, flushSeconds, config.spoolMaxBytes());
         return sink;
     }
 
     private static String shipSummary(final CollectorSink sink) {
-        return String.format("collector %s: %d seconds encoded, %d batches (%d seconds) acknowledged, %d refused, " +
-            "%d dropped (%d seconds), %d failed attempts, %d bytes queued", sink.ingestUri(), sink.secondsEncoded(),
-            sink.batchesAcknowledged(), sink.secondsAcknowledged(), sink.batchesRejected(), sink.batchesDropped(),
-            sink.secondsDropped(), sink.attemptsFailed(), sink.queuedBytes());
+        return String.format("collector %s: %d seconds encoded, %d batches (%d records) acknowledged in %d requests, " +
+            "%d refused, %d failed attempts, %d bytes queued (%d in memory); spool merges %d (%d per-second records " +
+            "merged, coarsest queued: %s), %d dropped (%d records); clock steps %d", sink.ingestUri(),
+            sink.secondsEncoded(), sink.batchesAcknowledged(), sink.secondsAcknowledged(), sink.requestsAcknowledged(),
+            sink.batchesRejected(), sink.attemptsFailed(), sink.queuedBytes(), sink.memoryBytes(), sink.merges(),
+            sink.secondsMerged(), sink.coarsestQueued(), sink.batchesDropped(), sink.secondsDropped(),
+            sink.clockSteps());
     }
 
     /** Both sinks, in order; either may be absent. */

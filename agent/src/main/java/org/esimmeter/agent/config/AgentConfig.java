@@ -106,7 +106,8 @@ public record AgentConfig(
         @JsonProperty("batchMaxBytes") Integer batchMaxBytes,
         @JsonProperty("spoolMaxBytes") Integer spoolMaxBytes,
         @JsonProperty("spoolDirectory") String spoolDirectory,
-        @JsonProperty("spoolFlushSeconds") Integer spoolFlushSeconds) {
+        @JsonProperty("spoolFlushSeconds") Integer spoolFlushSeconds,
+        @JsonProperty("spoolMemoryBytes") Integer spoolMemoryBytes) {
 
         public Collector {
             url = collectorUrl("collector.url", url).toString();
@@ -136,7 +137,23 @@ public record AgentConfig(
             }
             // Null: the default, resolved at start (see defaultSpoolDirectory).
             spoolDirectory = spoolDirectory == null || spoolDirectory.isBlank() ? null : spoolDirectory.trim();
-            spoolFlushSeconds = between("collector.spoolFlushSeconds", spoolFlushSeconds, 60, 1, 3600);
+            // Null: the default, resolved at start from the spool's file system (see resolveSpoolFlushSeconds).
+            spoolFlushSeconds = spoolFlushSeconds == null ? null :
+                between("collector.spoolFlushSeconds", spoolFlushSeconds, 60, 1, 3600);
+            spoolMemoryBytes = between("collector.spoolMemoryBytes", spoolMemoryBytes,
+                Math.min(4 << 20, spoolMaxBytes), 256 << 10, spoolMaxBytes);
+        }
+
+        /**
+         * The configured flush interval, or the default: every second on a RAM file system (tmpfs, the default
+         * /run/esim-meter: writing costs nothing there, and a kill -9 then loses at most a second even during an
+         * outage), once a minute anywhere else (flash wears).
+         */
+        public int resolveSpoolFlushSeconds(final String fileSystemType) {
+            if (spoolFlushSeconds != null) {
+                return spoolFlushSeconds;
+            }
+            return "tmpfs".equals(fileSystemType) || "ramfs".equals(fileSystemType) ? 1 : 60;
         }
 
         /**

@@ -3,6 +3,7 @@ package org.esimmeter.agent.ship;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,8 +12,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,40 +27,48 @@ import org.esimmeter.agent.meter.FlowMeta;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.SecondRecord;
 import org.esimmeter.agent.meter.SecondSink;
+import org.esimmeter.wire.Batch;
+import org.esimmeter.wire.BatchReader;
 import org.esimmeter.wire.BatchWriter;
+import org.esimmeter.wire.ClockStep;
 import org.esimmeter.wire.WireFormat;
+import org.esimmeter.wire.WireFormatException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends every sealed second to the collector's {@code POST /v1/ingest}: the plain delivery path of issue 3.
+ * Sends every sealed second to the collector's {@code POST /v1/ingest}, through a bounded store-and-forward spool.
  * <pre>
  *  capture thread(s)            "ship-batch" thread                     "ship-send" thread
- *  onSecond: encode into the    every flushInterval, or when the open   POST the oldest closed batch; 200 -> next;
- *  open batch (BatchWriter),    batch reaches batchMaxBytes: swap the   5xx / I/O error / 408 / 429 -> same bytes
- *  under a short lock; no I/O   open and spare buffers under the lock,  again after a capped backoff; other 4xx ->
- *                               end + copy the closed one outside it,   log the collector's reason, drop, next
- *                               queue it (drop oldest when full)
+ *  onSecond: encode into the    lingerMillis after the open batch got   POST the oldest batches (up to 256 frames in
+ *  open batch (BatchWriter),    its first second (or at batchMaxBytes): one body after an outage); 200 -> next;
+ *  under a short lock; no I/O   swap the open and spare buffers under   5xx / I/O error / 408 / 429 -> same bytes
+ *                               the lock, end + copy the closed one     again after a jittered backoff; other 4xx ->
+ *                               outside it, queue it; spool, merge at   find the refused frame, log the collector's
+ *                               the cap, watch the wall clock           reason, drop it, next
  * </pre>
- * The capture thread never waits for the network: it only takes the lock that the batch thread holds for a pointer
- * swap (the HdrHistogram interval-swap pattern), and encodes into a buffer that steady state reuses.
+ * The capture thread never waits for the network or the disk: it only takes the lock that the batch thread holds for
+ * a pointer swap (the HdrHistogram interval-swap pattern), and encodes into a buffer that steady state reuses.
  * <p>
- * Store and forward (with a {@link Spool}; a replay runs without one): every closed batch stays in memory until
- * the collector acknowledges it; at most once per {@code spoolFlushMillis} the batch thread appends the batches
- * not yet on disk to a new segment file of the spool directory (routers write flash rarely; a batch acknowledged
- * before that never touches the disk), and {@link #close} writes everything unacknowledged before it returns. A
- * segment file is deleted once all its batches are acknowledged. At start the batches found in the spool are sent
- * first, in sequence order, then the new ones; sequence numbers come from the spool's persisted lease, so they
+ * Store and forward (with a {@link Spool}; a replay runs without one): every closed batch stays queued until the
+ * collector acknowledges it. At most once per {@code spoolFlushMillis} the batch thread appends the batches not yet on
+ * disk to a new segment file (routers write flash rarely; a batch acknowledged before that never touches the disk),
+ * sooner only when they would pass {@code spoolMemoryBytes}; {@link #close} writes everything unacknowledged and
+ * rewrites segments that are partly acknowledged. Spooled batches beyond {@code spoolMemoryBytes} leave the heap and
+ * are read back when their turn comes, so the heap holds a bounded window whatever the outage. At start the batches
+ * found in the spool are sent first, in order; sequence numbers come from the spool's persisted lease, so they
  * increase strictly across restarts, kill -9 included.
  * <p>
- * What can be lost: after a clean stop ({@link #close}, SIGTERM), nothing the spool could write. After kill -9 or a
- * power cut, the seconds sealed since the last spool flush that the collector had not yet acknowledged: at most
- * {@code spoolFlushMillis} plus one batch interval of seconds, and none while the collector keeps up; a segment
- * torn by the kill is cut at its last whole frame (length + CRC32C) with a WARN line at the next start.
+ * The cap: when the unacknowledged batches pass {@code spoolMaxBytes}, the oldest are merged ({@link BatchMerger})
+ * into per-minute records, then per-hour, per-day, and last per-day interface totals, until they fit in three
+ * quarters of the cap: totals stay exact, detail goes, and the collector is told by the records' spans. A batch that
+ * may already be at the collector (its POST got no definite answer) is never merged: merging gives new sequence
+ * numbers, and the collector would count those seconds twice. Only if even day totals do not fit is a batch dropped.
  * <p>
- * The bound: unacknowledged batches (memory and spool alike) are capped at {@code spoolMaxBytes}; over it the
- * oldest batch not on the wire is dropped, with a WARN line and the {@link #batchesDropped()} counter. That is this
- * increment's behaviour; issue 4 goes on to merge old seconds into coarser records instead, so totals stay exact.
+ * What can be lost: after a clean stop ({@link #close}, SIGTERM), nothing. After kill -9 or a power cut, the open
+ * second and the seconds sealed since the last spool flush that the collector had not yet acknowledged: with the
+ * collector reachable that is the open second and at most the one whose POST was in flight (a batch leaves
+ * {@code lingerMillis} after its first second); during an outage, up to {@code spoolFlushMillis} of seconds.
  */
 public final class CollectorSink implements SecondSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CollectorSink.class);
@@ -63,28 +76,47 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
 
     /** Where and how to ship; times in milliseconds. */
     public record Settings(URI collector, String agentId, String token, int batchMaxBytes, long spoolMaxBytes,
-        long flushIntervalMillis, long initialBackoffMillis, long maxBackoffMillis, long requestTimeoutMillis,
-        long spoolFlushMillis) {
+        long lingerMillis, long initialBackoffMillis, long maxBackoffMillis, long requestTimeoutMillis,
+        long spoolFlushMillis, long spoolMemoryBytes, int maxFramesPerRequest) {
+
+        /** Frames in one request, as the collector accepts them ({@link WireFormat#MAX_FRAMES_PER_REQUEST}). */
+        public static final int DEFAULT_MAX_FRAMES_PER_REQUEST = WireFormat.MAX_FRAMES_PER_REQUEST;
+        /** Heap for spooled batches: a few minutes of a busy router; the rest waits on disk. */
+        public static final long DEFAULT_SPOOL_MEMORY_BYTES = 4 << 20;
 
         /**
-         * The defaults of a running agent: a batch per second, backoff from 0.5 s to 30 s, 30 s per request, the
-         * spool written at most once a minute.
+         * The defaults of a running agent: a batch leaves 100 ms after its first second (the interfaces' seconds
+         * seal together), backoff from 0.5 s to 30 s, 30 s per request, the spool written at most once a minute.
          */
         public static Settings of(final URI collector, final String agentId, final String token,
             final int batchMaxBytes, final long spoolMaxBytes) {
-            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, 1000, 500, 30_000, 30_000,
-                60_000);
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, 100, 500, 30_000, 30_000,
+                60_000, Math.min(DEFAULT_SPOOL_MEMORY_BYTES, spoolMaxBytes), DEFAULT_MAX_FRAMES_PER_REQUEST);
         }
 
         public Settings withSpoolFlush(final long spoolFlushMillis) {
-            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, flushIntervalMillis,
-                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis);
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, lingerMillis,
+                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis, spoolMemoryBytes,
+                maxFramesPerRequest);
         }
 
-        public Settings withTimes(final long flushIntervalMillis, final long initialBackoffMillis,
+        public Settings withTimes(final long lingerMillis, final long initialBackoffMillis,
             final long maxBackoffMillis) {
-            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, flushIntervalMillis,
-                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis);
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, lingerMillis,
+                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis, spoolMemoryBytes,
+                maxFramesPerRequest);
+        }
+
+        public Settings withSpoolMemory(final long spoolMemoryBytes) {
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, lingerMillis,
+                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis, spoolMemoryBytes,
+                maxFramesPerRequest);
+        }
+
+        public Settings withMaxFramesPerRequest(final int maxFramesPerRequest) {
+            return new Settings(collector, agentId, token, batchMaxBytes, spoolMaxBytes, lingerMillis,
+                initialBackoffMillis, maxBackoffMillis, requestTimeoutMillis, spoolFlushMillis, spoolMemoryBytes,
+                maxFramesPerRequest);
         }
     }
 
@@ -95,36 +127,43 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         long sequence;
         int seconds;
         boolean begun;
+        long begunNanos;
 
         OpenBatch(final int capacity) {
             buffer = ByteBufAllocator.DEFAULT.heapBuffer(capacity);
         }
     }
 
-    /** A closed batch: the exact bytes that are sent, and resent until acknowledged; in a segment once spooled. */
+    /**
+     * A closed batch: the exact bytes that are sent, and resent until acknowledged. Its frame is in memory, in a
+     * segment, or both; all fields but the final ones are guarded by queue's monitor.
+     */
     private static final class ClosedBatch {
         final long sequence;
         final int seconds;
-        final byte[] frame;
-        Spool.Segment segment; // guarded by queue's monitor
+        final int length;
+        final MergeLevel level;
+        byte[] frame; // null once it left the heap: read back from segment at offset
+        Spool.Segment segment;
+        long offset;
+        // Put on the wire without a definite "not stored": it may be at the collector, so it is never merged.
+        boolean maybeDelivered;
 
-        ClosedBatch(final long sequence, final int seconds, final byte[] frame, final Spool.Segment segment) {
+        ClosedBatch(final long sequence, final int seconds, final byte[] frame, final MergeLevel level) {
             this.sequence = sequence;
             this.seconds = seconds;
+            this.length = frame.length;
             this.frame = frame;
-            this.segment = segment;
+            this.level = level;
         }
 
-        long sequence() {
-            return sequence;
-        }
-
-        int seconds() {
-            return seconds;
-        }
-
-        byte[] frame() {
-            return frame;
+        ClosedBatch(final Spool.Recovered recovered) {
+            this.sequence = recovered.sequence();
+            this.seconds = recovered.seconds();
+            this.length = recovered.length();
+            this.level = recovered.level();
+            this.segment = recovered.segment();
+            this.offset = recovered.offset();
         }
     }
 
@@ -132,6 +171,9 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private final URI ingest;
     private final HttpClient client;
     private final Spool spool; // null: memory only (replay)
+    private final BatchMerger merger;
+    private final BatchReader reader = new BatchReader(WireFormat.DEFAULT_MAX_FRAME_BYTES); // batch thread only
+    private final ClockWatch clockWatch; // batch thread only
 
     // Capture side: the open batch. Guarded by lock; the batch thread holds it only to swap.
     private final ReentrantLock lock = new ReentrantLock();
@@ -143,35 +185,48 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private OpenBatch full;
     private long nextSequence;
     private boolean closed;
+    // Seconds stamped since the last clock step (the range a step report names), and steps not yet in a batch.
+    private long firstStampedSecond = Long.MAX_VALUE;
+    private long lastStampedSecond = Long.MIN_VALUE;
+    private final List<ClockStep> pendingSteps = new ArrayList<>();
     // Serializes closing a batch (batch thread, flush from other threads): the spare is only touched under it.
     private final Object closing = new Object();
 
     // Delivery side, guarded by queue's monitor.
     private final ArrayDeque<ClosedBatch> queue = new ArrayDeque<>();
-    private long queuedBytes;
-    private ClosedBatch inFlight;
+    private long queuedBytes;   // every unacknowledged batch, in memory or on disk: what the cap bounds
+    private long memoryBytes;   // frames held in the heap
+    private long unspooledBytes; // frames only in the heap
+    private int inFlight;       // batches at the head of the queue in the current POST
+    private int soloLeft;       // after a refused multi-frame POST: batches to send one by one to find the bad one
     private boolean stopping;
 
     private final AtomicLong secondsEncoded = new AtomicLong();
     private final AtomicLong secondsRefused = new AtomicLong();
     private final AtomicLong batchesAcknowledged = new AtomicLong();
     private final AtomicLong secondsAcknowledged = new AtomicLong();
+    private final AtomicLong requestsAcknowledged = new AtomicLong();
     private final AtomicLong batchesRejected = new AtomicLong();
     private final AtomicLong batchesDropped = new AtomicLong();
     private final AtomicLong secondsDropped = new AtomicLong();
     private final AtomicLong attemptsFailed = new AtomicLong();
     private final AtomicLong spoolWriteFailures = new AtomicLong();
+    private final AtomicLong merges = new AtomicLong();
+    private final AtomicLong batchesMerged = new AtomicLong();
+    private final AtomicLong secondsMerged = new AtomicLong();
+    private final AtomicLong clockSteps = new AtomicLong();
     private volatile String lastRejection;
+    private volatile MergeLevel coarsestQueued = MergeLevel.SECOND;
 
     private final Thread batchThread;
     private final Thread sendThread;
 
     /**
      * @param firstSequence the first batch's sequence number; later batches count up from it
-     *                      ({@link #interimFirstSequence()} for a running agent)
+     *                      ({@link #interimFirstSequence()} for a replay)
      */
     public CollectorSink(final Settings settings, final long firstSequence) {
-        this(settings, firstSequence, null);
+        this(settings, firstSequence, null, ClockWatch.Clocks.SYSTEM);
     }
 
     /**
@@ -179,25 +234,29 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
      * first. {@link #close} closes the spool.
      */
     public CollectorSink(final Settings settings, final Spool spool) {
-        this(settings, 0, spool);
+        this(settings, 0, spool, ClockWatch.Clocks.SYSTEM);
     }
 
-    private CollectorSink(final Settings settings, final long firstSequence, final Spool spool) {
+    CollectorSink(final Settings settings, final long firstSequence, final Spool spool,
+        final ClockWatch.Clocks clocks) {
         this.settings = settings;
         this.spool = spool;
+        this.nextSequence = firstSequence;
+        this.merger = new BatchMerger(settings.agentId(), settings.batchMaxBytes(), this::takeSequence);
+        this.clockWatch = new ClockWatch(clocks, ClockWatch.DEFAULT_THRESHOLD_MILLIS);
         if (spool != null) {
-            for (final Spool.Recovered batch : spool.recovered()) {
-                queue.addLast(new ClosedBatch(batch.sequence(), batch.seconds(), batch.frame(), batch.segment()));
-                queuedBytes += batch.frame().length;
+            for (final Spool.Recovered recovered : spool.recovered()) {
+                final ClosedBatch batch = new ClosedBatch(recovered);
+                queue.addLast(batch);
+                queuedBytes += batch.length;
             }
             if (!queue.isEmpty()) {
-                LOG.info("spool {} : {} unacknowledged batches from before the restart, sent first",
-                    spool.directory(), queue.size());
+                LOG.info("spool {} : {} unacknowledged batches ({} bytes) from before the restart, sent first",
+                    spool.directory(), queue.size(), queuedBytes);
             }
         }
         final String base = settings.collector().toString();
         this.ingest = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/ingest");
-        this.nextSequence = firstSequence;
         this.active = new OpenBatch(Math.min(settings.batchMaxBytes(), 64 << 10));
         this.spare = new OpenBatch(Math.min(settings.batchMaxBytes(), 64 << 10));
         // HTTP/1.1 keep-alive: one connection, reused batch after batch (no h2c upgrade dance with the collector).
@@ -222,6 +281,19 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         return System.currentTimeMillis() * 1000;
     }
 
+    /** The spool's lease (file I/O only when a block runs out), or the in-memory counter of a replay. */
+    private long takeSequence() {
+        if (spool != null) {
+            return spool.nextSequence();
+        }
+        lock.lock();
+        try {
+            return nextSequence++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Capture thread
 
@@ -240,6 +312,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                 batch.sequence = spool != null ? spool.nextSequence() : nextSequence++;
                 batch.writer.begin(batch.buffer, settings.agentId(), batch.sequence);
                 batch.begun = true;
+                batch.begunNanos = System.nanoTime();
+                closeDue.signal(); // the batch thread now waits for the linger, not the clock check
             }
             final FlowTable flows = second.flows();
             try {
@@ -261,6 +335,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             }
             batch.seconds++;
             secondsEncoded.incrementAndGet();
+            firstStampedSecond = Math.min(firstStampedSecond, second.epochSecond());
+            lastStampedSecond = Math.max(lastStampedSecond, second.epochSecond());
             if (batch.buffer.readableBytes() >= settings.batchMaxBytes()) {
                 // Swap here rather than wait for the batch thread: a fast producer (replay) would otherwise keep the
                 // lock and grow one batch past any bound. If the spare is still being copied, the batch grows a
@@ -281,43 +357,80 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     // Batch thread
 
     private void closeBatches() {
-        final long intervalNanos = TimeUnit.MILLISECONDS.toNanos(settings.flushIntervalMillis());
+        final long lingerNanos = TimeUnit.MILLISECONDS.toNanos(settings.lingerMillis());
         final long spoolNanos = TimeUnit.MILLISECONDS.toNanos(settings.spoolFlushMillis());
-        long nextCloseNanos = System.nanoTime() + intervalNanos;
+        final long clockNanos = TimeUnit.SECONDS.toNanos(1);
         long nextSpoolNanos = System.nanoTime() + spoolNanos;
+        long nextClockNanos = System.nanoTime() + clockNanos;
         while (true) {
             final boolean closeNow;
             lock.lock();
             try {
                 long waitNanos;
-                // Wakes for the next batch close or, with a spool, the next spool flush, whichever comes first.
+                // Wakes for the open batch's linger, the clock check and, with a spool, the next flush.
                 while (!closed && full == null && active.buffer.readableBytes() < settings.batchMaxBytes() &&
-                    (waitNanos = Math.min(nextCloseNanos - System.nanoTime(),
+                    (waitNanos = Math.min(Math.min(
+                        active.begun ? active.begunNanos + lingerNanos - System.nanoTime() : Long.MAX_VALUE,
+                        nextClockNanos - System.nanoTime()),
                         spool == null ? Long.MAX_VALUE : nextSpoolNanos - System.nanoTime())) > 0) {
                     closeDue.awaitNanos(waitNanos);
                 }
                 if (closed) {
                     return;
                 }
-                closeNow = full != null || System.nanoTime() - nextCloseNanos >= 0 ||
-                    active.buffer.readableBytes() >= settings.batchMaxBytes();
+                closeNow = full != null || active.buffer.readableBytes() >= settings.batchMaxBytes() ||
+                    active.begun && System.nanoTime() - (active.begunNanos + lingerNanos) >= 0;
             } catch (final InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
+            if (System.nanoTime() - nextClockNanos >= 0) {
+                nextClockNanos = System.nanoTime() + clockNanos;
+                watchClock();
+            }
             if (closeNow) {
-                nextCloseNanos = System.nanoTime() + intervalNanos;
                 closeOpenBatch();
             }
             if (spool != null) {
                 spool.prefetch();
                 if (System.nanoTime() - nextSpoolNanos >= 0) {
                     nextSpoolNanos = System.nanoTime() + spoolNanos;
-                    spoolPending();
+                    synchronized (queue) {
+                        spoolPending();
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * Reports a wall-clock step in the next batch: the seconds stamped since the last step (or the start) up to the
+     * old clock's "now" carry the old clock, and the collector is told which they are.
+     */
+    private void watchClock() {
+        final long step = clockWatch.check();
+        if (step == 0) {
+            return;
+        }
+        final long now = clockWatch.lastWallMillis();
+        final long oldNowSecond = Math.floorDiv(now - step, 1000);
+        final ClockStep report;
+        lock.lock();
+        try {
+            report = new ClockStep(now, step, Math.min(firstStampedSecond, oldNowSecond),
+                Math.max(lastStampedSecond, oldNowSecond));
+            pendingSteps.add(report);
+            firstStampedSecond = Long.MAX_VALUE;
+            lastStampedSecond = Long.MIN_VALUE;
+        } finally {
+            lock.unlock();
+        }
+        clockSteps.incrementAndGet();
+        LOG.warn("wall clock stepped by {} ms (now {}); seconds stamped {} to {} carry the old clock; the step goes " +
+            "to the collector with the next batch", step, java.time.Instant.ofEpochMilli(now),
+            report.affectedFromSecond(), report.affectedToSecond());
+        closeOpenBatch(); // the report leaves now, even if no second is open
     }
 
     /** Queues the batch the capture thread closed, if any, then the open one (swapped for the spare). */
@@ -325,14 +438,23 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         synchronized (closing) {
             for (int i = 0; i < 2; i++) {
                 final OpenBatch done;
+                final List<ClockStep> steps;
                 lock.lock();
                 try {
-                    if (full == null && active.begun && spare != null) {
+                    if (full == null && spare != null && (active.begun || !pendingSteps.isEmpty() && !closed)) {
+                        if (!active.begun) {
+                            // A step report with no second to ride on: an empty batch carries it.
+                            active.sequence = spool != null ? spool.nextSequence() : nextSequence++;
+                            active.writer.begin(active.buffer, settings.agentId(), active.sequence);
+                            active.begun = true;
+                        }
                         full = active;
                         active = spare;
                         spare = null;
                     }
                     done = full;
+                    steps = done == null || pendingSteps.isEmpty() ? List.of() : List.copyOf(pendingSteps);
+                    pendingSteps.clear();
                 } finally {
                     lock.unlock();
                 }
@@ -340,9 +462,13 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     return;
                 }
                 // Outside the lock: the capture thread writes into the other buffer meanwhile.
+                for (final ClockStep step : steps) {
+                    done.writer.clockStep(step.detectedAtMillis(), step.stepMillis(), step.affectedFromSecond(),
+                        step.affectedToSecond());
+                }
                 done.writer.end();
                 final ClosedBatch batch = new ClosedBatch(done.sequence, done.seconds,
-                    ByteBufUtil.getBytes(done.buffer), null);
+                    ByteBufUtil.getBytes(done.buffer), MergeLevel.SECOND);
                 done.buffer.clear();
                 done.seconds = 0;
                 done.begun = false;
@@ -358,35 +484,82 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         }
     }
 
-    /** Appends the unacknowledged batches not yet on disk to a new segment; a failure leaves them for next time. */
+    /**
+     * Appends the unacknowledged batches not yet on disk to a new segment; a failure leaves them for next time.
+     * Under queue's monitor.
+     */
     private void spoolPending() {
-        synchronized (queue) {
-            final List<byte[]> frames = new ArrayList<>();
-            final List<ClosedBatch> batches = new ArrayList<>();
-            for (final ClosedBatch batch : queue) {
-                if (batch.segment == null) {
-                    frames.add(batch.frame());
-                    batches.add(batch);
-                }
+        final List<byte[]> frames = new ArrayList<>();
+        final List<ClosedBatch> batches = new ArrayList<>();
+        for (final ClosedBatch batch : queue) {
+            if (batch.segment == null) {
+                frames.add(batch.frame);
+                batches.add(batch);
             }
-            if (batches.isEmpty()) {
-                return;
-            }
-            try {
-                final Spool.Segment segment = spool.write(batches.get(0).sequence(), frames);
-                for (final ClosedBatch batch : batches) {
-                    batch.segment = segment;
-                }
-            } catch (final IOException e) {
-                spoolWriteFailures.incrementAndGet();
-                LOG.error("spool {} : cannot write {} batches ({}); they stay in memory only", spool.directory(),
-                    batches.size(), e.toString());
+        }
+        if (batches.isEmpty()) {
+            return;
+        }
+        try {
+            place(batches, spool.write(batches.get(0).sequence, frames, new long[0]));
+            unspooledBytes = 0;
+        } catch (final IOException e) {
+            spoolWriteFailures.incrementAndGet();
+            LOG.error("spool {} : cannot write {} batches ({}); they stay in memory only", spool.directory(),
+                batches.size(), e.toString());
+        }
+        evict();
+    }
+
+    /** Records where each batch's frame sits in the segment just written with exactly these frames, in order. */
+    private static void place(final List<ClosedBatch> batches, final Spool.Segment segment) {
+        long offset = segment.firstFrameOffset;
+        for (final ClosedBatch batch : batches) {
+            batch.segment = segment;
+            batch.offset = offset;
+            offset += batch.length;
+        }
+    }
+
+    /**
+     * Lets spooled frames leave the heap, newest first (the oldest are sent next), down to a quarter of
+     * {@code spoolMemoryBytes}: with at most another quarter not yet spooled and half in the request on the wire,
+     * the heap holds at most {@code spoolMemoryBytes} of frames. Under queue's monitor.
+     */
+    private void evict() {
+        final long target = settings.spoolMemoryBytes() / 4;
+        if (memoryBytes <= target) {
+            return;
+        }
+        final Iterator<ClosedBatch> newest = queue.descendingIterator();
+        while (memoryBytes > target && newest.hasNext()) {
+            final ClosedBatch batch = newest.next();
+            if (batch.frame != null && batch.segment != null) {
+                batch.frame = null;
+                memoryBytes -= batch.length;
             }
         }
     }
 
-    /** The batch leaves memory (acknowledged, refused or dropped): its segment loses one. Under queue's monitor. */
-    private void release(final ClosedBatch batch) {
+    /** The batch's frame, read back from its segment if it left the heap. Under queue's monitor. */
+    private byte[] frameOf(final ClosedBatch batch) throws IOException {
+        if (batch.frame == null) {
+            batch.frame = spool.read(batch.segment, batch.offset, batch.length);
+            memoryBytes += batch.length;
+        }
+        return batch.frame;
+    }
+
+    /** The batch leaves the queue (acknowledged, refused, merged or dropped). Under queue's monitor. */
+    private void remove(final ClosedBatch batch) {
+        queuedBytes -= batch.length;
+        if (batch.frame != null) {
+            memoryBytes -= batch.length;
+            if (batch.segment == null) {
+                unspooledBytes -= batch.length;
+            }
+            batch.frame = null;
+        }
         if (batch.segment != null) {
             spool.release(batch.segment);
             batch.segment = null;
@@ -396,24 +569,194 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private void enqueue(final ClosedBatch batch) {
         synchronized (queue) {
             queue.addLast(batch);
-            queuedBytes += batch.frame().length;
-            // Over the bound: drop the oldest batches, never the one on the wire nor the one just closed.
-            final Iterator<ClosedBatch> oldest = queue.iterator();
-            while (queuedBytes > settings.spoolMaxBytes() && oldest.hasNext()) {
-                final ClosedBatch candidate = oldest.next();
-                if (candidate == inFlight || candidate == batch) {
-                    continue;
-                }
-                oldest.remove();
-                queuedBytes -= candidate.frame().length;
-                release(candidate);
-                batchesDropped.incrementAndGet();
-                secondsDropped.addAndGet(candidate.seconds());
-                LOG.warn("spool full ({} bytes unacknowledged): dropped the oldest batch {} ({} seconds, {} bytes) " +
-                    "unsent; {} batches dropped so far", settings.spoolMaxBytes(), candidate.sequence(), candidate.seconds(),
-                    candidate.frame().length, batchesDropped.get());
+            queuedBytes += batch.length;
+            memoryBytes += batch.length;
+            unspooledBytes += batch.length;
+            if (spool != null && unspooledBytes > settings.spoolMemoryBytes() / 4) {
+                // More than the heap should hold waits for the disk: the memory bound beats the flush interval.
+                spoolPending();
+            }
+            if (queuedBytes > settings.spoolMaxBytes()) {
+                compact();
             }
             queue.notifyAll();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // At the cap: merge
+
+    /**
+     * Merges the oldest batches one level coarser at a time until the queue fits in three quarters of the cap (so
+     * the next merge is not one second away). Under queue's monitor: the sender waits meanwhile, capture does not.
+     */
+    private void compact() {
+        final long target = settings.spoolMaxBytes() - settings.spoolMaxBytes() / 4;
+        final long chunkBytes = Math.max(settings.batchMaxBytes(), Math.min(2L << 20, settings.spoolMaxBytes() / 4));
+        for (MergeLevel level = MergeLevel.MINUTE; level != null && queuedBytes > target; level = level.coarser()) {
+            while (queuedBytes > target) {
+                final List<ClosedBatch> chunk = new ArrayList<>();
+                long bytes = 0;
+                for (final ClosedBatch batch : queue) {
+                    if (!batch.maybeDelivered && batch.level.compareTo(level) < 0) {
+                        chunk.add(batch);
+                        bytes += batch.length;
+                        if (bytes >= chunkBytes) {
+                            break;
+                        }
+                    }
+                }
+                if (chunk.size() < 2 && (chunk.isEmpty() || chunk.get(0).seconds < 2)) {
+                    break; // nothing left to gain at this level
+                }
+                if (!merge(chunk, level, bytes)) {
+                    return; // the disk refused: over the cap, but nothing lost
+                }
+            }
+        }
+        dropOverCap();
+        MergeLevel coarsest = MergeLevel.SECOND;
+        for (final ClosedBatch batch : queue) {
+            coarsest = batch.level.compareTo(coarsest) > 0 ? batch.level : coarsest;
+        }
+        coarsestQueued = coarsest;
+    }
+
+    /** Replaces {@code chunk} by its merge at {@code level}, on disk first when any of it was on disk. */
+    private boolean merge(final List<ClosedBatch> chunk, final MergeLevel level, final long bytesIn) {
+        final List<Batch> decoded = new ArrayList<>(chunk.size());
+        long secondsIn = 0;
+        try {
+            for (final ClosedBatch batch : chunk) {
+                decoded.add(reader.read(Unpooled.wrappedBuffer(frameOf(batch))));
+                if (batch.level == MergeLevel.SECOND) {
+                    secondsIn += batch.seconds;
+                }
+            }
+        } catch (final IOException | WireFormatException e) {
+            spoolWriteFailures.incrementAndGet();
+            LOG.error("spool {} : cannot read batches back to merge them ({}); the queue stays over its cap",
+                spool == null ? "(memory)" : spool.directory(), e.toString());
+            return false;
+        }
+        final List<BatchMerger.Merged> merged = merger.merge(decoded, level);
+        final List<ClosedBatch> replacements = new ArrayList<>(merged.size());
+        for (final BatchMerger.Merged m : merged) {
+            replacements.add(new ClosedBatch(m.sequence(), m.records(), m.frame(), level));
+        }
+        final Set<ClosedBatch> replaced = Collections.newSetFromMap(new IdentityHashMap<>());
+        replaced.addAll(chunk);
+        final Set<Spool.Segment> touched = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (final ClosedBatch batch : chunk) {
+            if (batch.segment != null) {
+                touched.add(batch.segment);
+            }
+        }
+        if (!touched.isEmpty() && !replacements.isEmpty()) {
+            // The merged segment names what it replaces and is in place before the old segments lose those
+            // batches: a crash in between leaves both, and the next start drops the replaced ones.
+            final long[] supersedes = new long[chunk.size()];
+            final List<byte[]> frames = new ArrayList<>();
+            for (int i = 0; i < chunk.size(); i++) {
+                supersedes[i] = chunk.get(i).sequence;
+            }
+            for (final ClosedBatch batch : replacements) {
+                frames.add(batch.frame);
+            }
+            try {
+                place(replacements, spool.write(replacements.get(0).sequence, frames, supersedes));
+            } catch (final IOException e) {
+                spoolWriteFailures.incrementAndGet();
+                LOG.error("spool {} : cannot write merged batches ({}); the queue stays over its cap",
+                    spool.directory(), e.toString());
+                return false;
+            }
+        }
+        // The queue, in order, with the merged batches where the first replaced one was.
+        final List<ClosedBatch> order = new ArrayList<>(queue);
+        queue.clear();
+        boolean inserted = false;
+        for (final ClosedBatch batch : order) {
+            if (!replaced.contains(batch)) {
+                queue.addLast(batch);
+                continue;
+            }
+            if (!inserted) {
+                for (final ClosedBatch replacement : replacements) {
+                    queue.addLast(replacement);
+                    queuedBytes += replacement.length;
+                    memoryBytes += replacement.length;
+                    if (replacement.segment == null) {
+                        unspooledBytes += replacement.length;
+                    }
+                }
+                inserted = true;
+            }
+            remove(batch);
+        }
+        for (final Spool.Segment segment : touched) {
+            rewriteLive(segment);
+        }
+        long bytesOut = 0;
+        for (final ClosedBatch batch : replacements) {
+            bytesOut += batch.length;
+        }
+        merges.incrementAndGet();
+        batchesMerged.addAndGet(chunk.size());
+        secondsMerged.addAndGet(secondsIn);
+        LOG.warn("spool at its cap ({} of {} bytes unacknowledged): merged {} batches ({} bytes) into {} {}-level " +
+            "records ({} bytes); totals stay exact, the detail inside each {} s span is lost; {} per-second records " +
+            "merged so far", queuedBytes + bytesIn - bytesOut, settings.spoolMaxBytes(), chunk.size(), bytesIn,
+            replacements.stream().mapToInt(b -> b.seconds).sum(), level.name().toLowerCase(Locale.ROOT),
+            bytesOut, level.spanSeconds, secondsMerged.get());
+        evict();
+        return true;
+    }
+
+    /**
+     * Rewrites a segment without the batches that left the queue (a merge replaced them, or the collector has
+     * them), so neither comes back at the next start. Under queue's monitor.
+     */
+    private void rewriteLive(final Spool.Segment segment) {
+        if (segment.remaining == 0) {
+            return; // released to zero: already deleted
+        }
+        final List<ClosedBatch> live = new ArrayList<>();
+        final List<byte[]> frames = new ArrayList<>();
+        try {
+            for (final ClosedBatch batch : queue) {
+                if (batch.segment == segment) {
+                    live.add(batch);
+                    frames.add(frameOf(batch));
+                }
+            }
+            spool.rewrite(segment, frames);
+        } catch (final IOException e) {
+            spoolWriteFailures.incrementAndGet();
+            LOG.error("spool {} : cannot rewrite {} without its {} acknowledged or merged batches ({}); a restart " +
+                "resends what the collector has (it answers duplicate) and drops what a merge replaced",
+                spool.directory(), segment.path.getFileName(), segment.released, e.toString());
+            return;
+        }
+        place(live, segment);
+        evict();
+    }
+
+    /** The last resort, when even per-day totals do not fit: the oldest batch goes, loudly. */
+    private void dropOverCap() {
+        final Iterator<ClosedBatch> oldest = queue.iterator();
+        while (queuedBytes > settings.spoolMaxBytes() && oldest.hasNext()) {
+            final ClosedBatch candidate = oldest.next();
+            if (candidate.maybeDelivered || candidate == queue.peekLast()) {
+                continue;
+            }
+            oldest.remove();
+            remove(candidate);
+            batchesDropped.incrementAndGet();
+            secondsDropped.addAndGet(candidate.seconds);
+            LOG.error("spool full ({} bytes) even with day totals: dropped the oldest batch {} ({} records, {} " +
+                "bytes); {} batches dropped so far", settings.spoolMaxBytes(), candidate.sequence, candidate.seconds,
+                candidate.length, batchesDropped.get());
         }
     }
 
@@ -436,7 +779,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         long failingSinceNanos = 0;
         try {
             while (true) {
-                final ClosedBatch batch;
+                final List<ClosedBatch> batches = new ArrayList<>();
+                final byte[] body;
                 synchronized (queue) {
                     while (queue.isEmpty() && !stopping) {
                         queue.wait();
@@ -444,18 +788,25 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     if (stopping) {
                         return;
                     }
-                    batch = queue.peekFirst();
-                    inFlight = batch;
+                    body = nextRequest(batches);
+                    if (body == null) {
+                        continue; // the head could not be read back and was dropped
+                    }
                 }
-                final Attempt attempt = post(batch);
+                final Attempt attempt = post(body);
                 synchronized (queue) {
-                    inFlight = null;
+                    inFlight = 0;
                     if (attempt.retry()) {
                         attemptsFailed.incrementAndGet();
+                        if (attempt.notSent()) {
+                            for (final ClosedBatch batch : batches) {
+                                batch.maybeDelivered = false;
+                            }
+                        }
                         if (failingSinceNanos == 0) {
                             failingSinceNanos = System.nanoTime();
-                            LOG.warn("collector {} : {}; retrying batch {} with backoff up to {} ms", ingest,
-                                attempt.reason(), batch.sequence(), settings.maxBackoffMillis());
+                            LOG.warn("collector {} : {}; retrying from batch {} with backoff up to {} ms", ingest,
+                                attempt.reason(), batches.get(0).sequence, settings.maxBackoffMillis());
                         }
                         final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
                             jitteredMillis(backoffMillis, ThreadLocalRandom.current().nextDouble()));
@@ -472,18 +823,30 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                         failingSinceNanos = 0;
                     }
                     backoffMillis = settings.initialBackoffMillis();
-                    // Still the head: dropping skips the batch on the wire.
-                    queue.pollFirst();
-                    queuedBytes -= batch.frame().length;
-                    release(batch);
+                    if (attempt.reason() != null && batches.size() > 1) {
+                        // One frame spoiled the request: send these one by one, so only that one is dropped.
+                        soloLeft = batches.size();
+                        LOG.warn("collector {} refused a request of {} batches ({}); sending them one by one",
+                            ingest, batches.size(), attempt.reason());
+                        continue;
+                    }
+                    soloLeft = Math.max(0, soloLeft - batches.size());
+                    for (final ClosedBatch batch : batches) {
+                        // Still at the head: a merge never takes a batch that may be at the collector.
+                        queue.remove(batch);
+                        remove(batch);
+                        if (attempt.reason() == null) {
+                            batchesAcknowledged.incrementAndGet();
+                            secondsAcknowledged.addAndGet(batch.seconds);
+                        } else {
+                            batchesRejected.incrementAndGet();
+                            lastRejection = attempt.reason();
+                            LOG.error("collector {} refused batch {} ({} records), not retried: {}", ingest,
+                                batch.sequence, batch.seconds, attempt.reason());
+                        }
+                    }
                     if (attempt.reason() == null) {
-                        batchesAcknowledged.incrementAndGet();
-                        secondsAcknowledged.addAndGet(batch.seconds());
-                    } else {
-                        batchesRejected.incrementAndGet();
-                        lastRejection = attempt.reason();
-                        LOG.error("collector {} refused batch {} ({} seconds), not retried: {}", ingest,
-                            batch.sequence(), batch.seconds(), attempt.reason());
+                        requestsAcknowledged.incrementAndGet();
                     }
                     queue.notifyAll();
                 }
@@ -492,22 +855,70 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             synchronized (queue) {
-                inFlight = null;
+                inFlight = 0;
                 queue.notifyAll();
             }
         }
     }
 
-    /** Outcome of one POST: acknowledged (no reason), refused for good (reason), or to be retried. */
-    private record Attempt(boolean retry, String reason) {
+    /**
+     * Takes the next request's batches from the head of the queue (up to {@code maxFramesPerRequest} and
+     * {@code batchMaxBytes}, at least one) and marks them as on the wire. Under queue's monitor.
+     *
+     * @return the request body, or null if the head batch could not be read back from the spool (it is dropped)
+     */
+    private byte[] nextRequest(final List<ClosedBatch> batches) {
+        final int maxFrames = soloLeft > 0 ? 1 : settings.maxFramesPerRequest();
+        // A request's batches cannot be merged while it is out: at most a quarter of the cap, so a merge can always
+        // bring the rest under it; and at most half the heap window. One batch always goes, whatever its size.
+        final long maxBytes = Math.min(Math.min(WireFormat.DEFAULT_MAX_FRAME_BYTES / 4, settings.spoolMaxBytes() / 4),
+            settings.spoolMemoryBytes() / 2);
+        long bytes = 0;
+        for (final ClosedBatch batch : queue) {
+            if (batches.size() == maxFrames || !batches.isEmpty() && bytes + batch.length > maxBytes) {
+                break;
+            }
+            try {
+                frameOf(batch);
+            } catch (final IOException e) {
+                if (!batches.isEmpty()) {
+                    break;
+                }
+                queue.remove(batch);
+                remove(batch);
+                batchesDropped.incrementAndGet();
+                secondsDropped.addAndGet(batch.seconds);
+                LOG.error("spool {} : cannot read batch {} back ({}); its {} records are lost", spool.directory(),
+                    batch.sequence, e.toString(), batch.seconds);
+                return null;
+            }
+            batches.add(batch);
+            bytes += batch.length;
+        }
+        final byte[] body = new byte[(int) bytes];
+        int at = 0;
+        for (final ClosedBatch batch : batches) {
+            batch.maybeDelivered = true;
+            System.arraycopy(batch.frame, 0, body, at, batch.length);
+            at += batch.length;
+        }
+        inFlight = batches.size();
+        return body;
     }
 
-    private Attempt post(final ClosedBatch batch) throws InterruptedException {
+    /**
+     * Outcome of one POST: acknowledged (no reason), refused for good (reason), or to be retried; {@code notSent}
+     * when no byte of it can have reached the collector (the connection was refused).
+     */
+    private record Attempt(boolean retry, String reason, boolean notSent) {
+    }
+
+    private Attempt post(final byte[] body) throws InterruptedException {
         final HttpRequest request = HttpRequest.newBuilder(ingest)
             .timeout(Duration.ofMillis(settings.requestTimeoutMillis()))
             .header("Authorization", "Bearer " + settings.token())
             .header("Content-Type", WireFormat.CONTENT_TYPE)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(batch.frame()))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
         final HttpResponse<String> response;
         try {
@@ -515,16 +926,17 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         } catch (final IOException e) {
             final String message = e.getMessage();
             return new Attempt(true, e.getClass().getSimpleName() +
-                (message == null || message.isBlank() ? "" : ": " + oneLine(message)));
+                (message == null || message.isBlank() ? "" : ": " + oneLine(message)),
+                e instanceof java.net.ConnectException || e instanceof java.net.http.HttpConnectTimeoutException);
         }
         final int status = response.statusCode();
         if (status == 200) {
-            return new Attempt(false, null);
+            return new Attempt(false, null, false);
         }
         final String reason = "HTTP " + status + " " + oneLine(response.body());
         // 408 and 429 say "later"; any other 4xx will not get better by sending the same bytes again.
         final boolean retry = status >= 500 || status == 408 || status == 429 || status < 400;
-        return new Attempt(retry, reason.trim());
+        return new Attempt(retry, reason.trim(), false);
     }
 
     static String oneLine(final String body) {
@@ -553,7 +965,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         final long deadline = System.nanoTime() + unit.toNanos(timeout);
         synchronized (queue) {
             long leftNanos;
-            while (!(queue.isEmpty() && inFlight == null)) {
+            while (!(queue.isEmpty() && inFlight == 0)) {
                 leftNanos = deadline - System.nanoTime();
                 if (leftNanos <= 0 || stopping) {
                     return false;
@@ -598,19 +1010,34 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             if (!queue.isEmpty()) {
                 long seconds = 0;
                 for (final ClosedBatch batch : queue) {
-                    seconds += batch.seconds();
+                    seconds += batch.seconds;
                 }
                 if (spool != null) {
                     spoolPending();
-                    LOG.warn("stopping with {} batches ({} seconds) not acknowledged by {}; spooled in {}, sent " +
+                    LOG.warn("stopping with {} batches ({} records) not acknowledged by {}; spooled in {}, sent " +
                         "first at the next start", queue.size(), seconds, ingest, spool.directory());
                 } else {
-                    LOG.warn("stopping with {} batches ({} seconds) not acknowledged by {}; they are lost (no " +
+                    LOG.warn("stopping with {} batches ({} records) not acknowledged by {}; they are lost (no " +
                         "spool)", queue.size(), seconds, ingest);
                 }
             }
+            if (spool != null) {
+                // Segments the collector has partly acknowledged lose those batches now, so the next start does
+                // not send them again.
+                final Set<Spool.Segment> partly = Collections.newSetFromMap(new IdentityHashMap<>());
+                for (final ClosedBatch batch : queue) {
+                    if (batch.segment != null && batch.segment.released > 0) {
+                        partly.add(batch.segment);
+                    }
+                }
+                partly.forEach(this::rewriteLive);
+            }
         }
         closeSpool();
+        releaseBuffers();
+    }
+
+    private void releaseBuffers() {
         synchronized (closing) {
             active.buffer.release();
             if (spare != null) {
@@ -653,6 +1080,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         batchThread.join(TimeUnit.SECONDS.toMillis(5));
         sendThread.join(TimeUnit.SECONDS.toMillis(5));
         closeSpool();
+        releaseBuffers(); // the heap would go with the process; only the leak detector would notice
     }
 
     /** {@link #close(long)} with 3 s for the last batches; an interrupt ends the wait and stays set. */
@@ -718,6 +1146,43 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     /** Segment files written, 0 without a spool. */
     public long spoolWrites() {
         return spool == null ? 0 : spool.segmentWrites();
+    }
+
+    /** Requests acknowledged (each carries one batch, or many after an outage). */
+    public long requestsAcknowledged() {
+        return requestsAcknowledged.get();
+    }
+
+    /** Times the queue reached its cap and old batches were merged into coarser records. */
+    public long merges() {
+        return merges.get();
+    }
+
+    /** Batches replaced by merged ones. */
+    public long batchesMerged() {
+        return batchesMerged.get();
+    }
+
+    /** Per-second records folded into coarser ones (each counted once, at its first merge). */
+    public long secondsMerged() {
+        return secondsMerged.get();
+    }
+
+    /** The coarsest detail now queued: "second" in steady state, "minute" and up after a merge. */
+    public String coarsestQueued() {
+        return coarsestQueued.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Wall-clock steps seen (and reported to the collector). */
+    public long clockSteps() {
+        return clockSteps.get();
+    }
+
+    /** Bytes of unacknowledged frames held in the heap (the rest is in the spool only). */
+    public long memoryBytes() {
+        synchronized (queue) {
+            return memoryBytes;
+        }
     }
 
     /** Bytes of unacknowledged batches, in memory and (a subset of them) in the spool. */

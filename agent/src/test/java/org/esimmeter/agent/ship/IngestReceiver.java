@@ -27,7 +27,8 @@ import org.esimmeter.wire.WireFormatException;
 
 /**
  * Stands in for the collector's {@code POST /v1/ingest} on a loopback port (the real collector is built
- * concurrently): checks the token and content type, decodes every body with the real {@link BatchReader}, answers
+ * concurrently): checks the token and content type, decodes every body (one frame or several) with the real
+ * {@link BatchReader}, answers
  * 200 — or what the test scripted — and records everything it saw. A test can make it hang before answering.
  */
 final class IngestReceiver implements AutoCloseable {
@@ -62,7 +63,7 @@ final class IngestReceiver implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    /** The next answers, in order, before it goes back to decoding and answering 200. */
+    /** The next answers, in order (200: decode and accept as usual), before it goes back to answering 200. */
     synchronized IngestReceiver script(final Integer... statuses) {
         script.addAll(List.of(statuses));
         return this;
@@ -129,16 +130,16 @@ final class IngestReceiver implements AutoCloseable {
                 synchronized (this) {
                     scripted = script.poll();
                 }
-                if (scripted != null) {
+                if (scripted != null && scripted != 200) {
                     status = scripted;
                     answer = "scripted " + scripted + "\nsecond line that must not be shown";
                 } else {
                     final ByteBuf frame = Unpooled.wrappedBuffer(body);
                     String refusal = null;
                     try {
-                        final Batch batch = reader.read(frame);
+                        final List<Batch> batches = reader.readAll(frame, WireFormat.MAX_FRAMES_PER_REQUEST);
                         synchronized (this) {
-                            accepted.add(batch);
+                            accepted.addAll(batches);
                             notifyAll();
                         }
                     } catch (final WireFormatException e) {

@@ -85,23 +85,23 @@ class SpoolCrashTest {
     }
 
     @Test
-    void shouldDropTheOldestSpooledBatchesAtTheCap() throws Exception {
-        receiver = IngestReceiver.start();
-        receiver.hang();
+    void shouldMergeTheOldestSpooledBatchesAtTheCapNeverTheOneOnTheWire() throws Exception {
+        final URI nobody;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            nobody = URI.create("http://127.0.0.1:" + probe.getLocalPort());
+        }
         final List<TestSeconds.Second> same = List.of(TestSeconds.second("wwan0", T, 0),
             TestSeconds.second("wwan0", T + 1, 0), TestSeconds.second("wwan0", T + 2, 0),
             TestSeconds.second("wwan0", T + 3, 0), TestSeconds.second("wwan0", T + 4, 0));
         final Path spool = directory.resolve("spool");
-        // First run: five equal batches spooled at close (collector hanging: none acknowledged).
-        CollectorSink sink = new CollectorSink(CollectorSink.Settings.of(receiver.url(), "router-7",
+        // First run: five equal batches spooled at close (no collector: none acknowledged).
+        CollectorSink sink = new CollectorSink(CollectorSink.Settings.of(nobody, "router-7",
             IngestReceiver.TOKEN, 4096, 64 << 20).withTimes(HOUR_MILLIS, 20, 200).withSpoolFlush(HOUR_MILLIS),
             Spool.open(spool, 10));
         for (final TestSeconds.Second second : same) {
             sink.onSecond(second);
             sink.flush();
         }
-        receiver.release();
-        receiver.close();
         sink.close(0);
         // The frame length of one such batch, from the spool: five of them in one segment.
         final long frameBytes;
@@ -109,22 +109,29 @@ class SpoolCrashTest {
             frameBytes = files.filter(p -> p.getFileName().toString().startsWith(Spool.SEGMENT_PREFIX))
                 .mapToLong(p -> p.toFile().length()).sum() / 5;
         }
-        // Second run, room for three and a half of them, collector hanging: new batches push the oldest out.
+        // Second run, room for three and a half of them, collector hanging: a new batch sends the queue over the cap.
         receiver = IngestReceiver.start();
         receiver.hang();
         sink = new CollectorSink(CollectorSink.Settings.of(receiver.url(), "router-7", IngestReceiver.TOKEN, 4096,
-            3 * frameBytes + frameBytes / 2).withTimes(HOUR_MILLIS, 20, 200), Spool.open(spool, 10));
+            3 * frameBytes + frameBytes / 2).withTimes(HOUR_MILLIS, 20, 200).withMaxFramesPerRequest(1),
+            Spool.open(spool, 10));
         assertTrue(receiver.awaitFirstRequest(10, TimeUnit.SECONDS), "spooled batch 0 is on the wire");
         sink.onSecond(TestSeconds.second("wwan0", T + 5, 0));
         sink.flush();
-        // Queue 0 (on the wire, kept), 1, 2, 3, 4, then 5: over 3.5 frames, so 1, 2 and 3 go.
-        assertEquals(3, sink.batchesDropped());
-        assertEquals(3, sink.secondsDropped());
+        // Queue 0 (on the wire, never merged), 1, 2, 3, 4, then 5: over 3.5 frames, so 1 to 5 (the oldest, up to a
+        // quarter of the cap per merge, until the queue fits in three quarters of it) become minute records.
+        assertEquals(0, sink.batchesDropped());
+        assertTrue(sink.merges() >= 1, "merges " + sink.merges());
         receiver.release();
         assertTrue(sink.awaitDelivered(10, TimeUnit.SECONDS));
         sink.close(0);
-        assertEquals(TestSeconds.describeFed(List.of(same.get(0), same.get(4), TestSeconds.second("wwan0", T + 5,
-            0))), TestSeconds.describeReceived(receiver.accepted()));
+        final List<TestSeconds.Second> fed = List.of(same.get(0), same.get(1), same.get(2), same.get(3), same.get(4),
+            TestSeconds.second("wwan0", T + 5, 0));
+        // Every byte arrives once: the sum of what was received is the sum of what was fed, record by record merged.
+        assertEquals(TestSeconds.describeMerged(fed, 3600, true), TestSeconds.describeMerged(
+            TestSeconds.asRecords(receiver.accepted()), 3600, true));
+        assertEquals(TestSeconds.describe(fed.get(0)), TestSeconds.describe(receiver.accepted().get(0).seconds()
+            .get(0)), "the batch on the wire went as it was");
     }
 
     @Test

@@ -92,7 +92,7 @@ final class TestSeconds {
     static String describe(final SecondUsage second) {
         final StringBuilder text = new StringBuilder();
         text.append(second.interfaceName()).append('/').append(second.profile()).append(" @").append(second.epochSecond())
-            .append(" pcap ").append(second.pcapReceived()).append('/').append(second.pcapDropped());
+            .append(second.spanSeconds() == 1 ? "" : " span " + second.spanSeconds()).append(" pcap ").append(second.pcapReceived()).append('/').append(second.pcapDropped());
         counters(text, "total", second.total());
         counters(text, "nonIp", second.nonIp());
         counters(text, "unparsed", second.unparsed());
@@ -113,6 +113,86 @@ final class TestSeconds {
 
     static List<String> describeReceived(final List<Batch> batches) {
         return batches.stream().flatMap(batch -> batch.seconds().stream()).map(TestSeconds::describe).toList();
+    }
+
+    /** Received records as the meter's views again, so that {@link #describeMerged} can sum them too. */
+    static List<Second> asRecords(final List<Batch> batches) {
+        final List<Second> records = new ArrayList<>();
+        for (final Batch batch : batches) {
+            for (final SecondUsage second : batch.seconds()) {
+                final FlowTable flows = new FlowTable(16, Math.max(64, second.flows().size() * 2));
+                for (final FlowUsage flow : second.flows()) {
+                    flows.add(flow.srcHi(), flow.srcLo(), flow.dstHi(), flow.dstLo(), FlowMeta.pack(flow.ipVersion(),
+                        flow.protocol(), flow.srcPort(), flow.dstPort(), flow.direction()), flow.packets(),
+                        flow.wireBytes(), flow.ipBytes());
+                }
+                flows.overflow().add(second.overflow());
+                records.add(new Second(second.interfaceName(), second.profile(), second.epochSecond(), second.total(),
+                    second.nonIp(), second.unparsed(), flows, second.pcapReceived(), second.pcapDropped()));
+            }
+        }
+        return records;
+    }
+
+    /**
+     * What merging {@code seconds} into records of {@code spanSeconds} must give, summed here by hand: one record per
+     * (interface, profile, span start), counters and pcap figures added, flows added by key; without flows, their
+     * bytes in the overflow. In order of each record's first second.
+     */
+    static List<String> describeMerged(final List<? extends SecondRecord> seconds, final int spanSeconds,
+        final boolean keepFlows) {
+        final java.util.Map<String, Object[]> records = new java.util.LinkedHashMap<>();
+        for (final SecondRecord second : seconds) {
+            final long start = Math.floorDiv(second.epochSecond(), spanSeconds) * spanSeconds;
+            final Object[] sum = records.computeIfAbsent(second.interfaceName() + '/' + second.profile() + " @" +
+                start + (spanSeconds == 1 ? "" : " span " + spanSeconds), key -> new Object[] {new TrafficCounters(),
+                new TrafficCounters(), new TrafficCounters(), new TrafficCounters(), new long[2],
+                new java.util.TreeMap<String, long[]>()});
+            ((TrafficCounters) sum[0]).add(second.total());
+            ((TrafficCounters) sum[1]).add(second.nonIp());
+            ((TrafficCounters) sum[2]).add(second.unparsed());
+            ((TrafficCounters) sum[3]).add(second.flows().overflow());
+            ((long[]) sum[4])[0] += second.pcapReceived();
+            ((long[]) sum[4])[1] += second.pcapDropped();
+            @SuppressWarnings("unchecked")
+            final java.util.Map<String, long[]> flows = (java.util.Map<String, long[]>) sum[5];
+            final FlowTable table = second.flows();
+            for (int f = 0; f < table.size(); f++) {
+                final long meta = table.meta(f);
+                if (!keepFlows) {
+                    ((TrafficCounters) sum[3]).add(FlowMeta.direction(meta), table.packets(f), table.wireBytes(f),
+                        table.ipBytes(f));
+                    continue;
+                }
+                final int version = FlowMeta.ipVersion(meta);
+                final long[] counts = flows.computeIfAbsent(flow(FlowMeta.direction(meta), FlowMeta.protocol(meta),
+                    Addresses.format(version, table.srcHi(f), table.srcLo(f)), FlowMeta.srcPort(meta),
+                    Addresses.format(version, table.dstHi(f), table.dstLo(f)), FlowMeta.dstPort(meta), 0, 0, 0),
+                    key -> new long[3]);
+                counts[0] += table.packets(f);
+                counts[1] += table.wireBytes(f);
+                counts[2] += table.ipBytes(f);
+            }
+        }
+        final List<String> texts = new ArrayList<>();
+        for (final java.util.Map.Entry<String, Object[]> record : records.entrySet()) {
+            final Object[] sum = record.getValue();
+            final StringBuilder text = new StringBuilder(record.getKey());
+            text.append(" pcap ").append(((long[]) sum[4])[0]).append('/').append(((long[]) sum[4])[1]);
+            counters(text, "total", (TrafficCounters) sum[0]);
+            counters(text, "nonIp", (TrafficCounters) sum[1]);
+            counters(text, "unparsed", (TrafficCounters) sum[2]);
+            counters(text, "overflow", (TrafficCounters) sum[3]);
+            final List<String> lines = new ArrayList<>();
+            @SuppressWarnings("unchecked")
+            final java.util.Map<String, long[]> flows = (java.util.Map<String, long[]>) sum[5];
+            flows.forEach((key, counts) -> lines.add(key.substring(0, key.length() - " 0/0/0".length()) + " " +
+                counts[0] + "/" + counts[1] + "/" + counts[2]));
+            lines.sort(null);
+            lines.forEach(line -> text.append("\n  ").append(line));
+            texts.add(text.toString());
+        }
+        return texts;
     }
 
     private static String flow(final int direction, final int protocol, final String src, final int srcPort,
