@@ -216,6 +216,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private final AtomicLong secondsMerged = new AtomicLong();
     private final AtomicLong clockSteps = new AtomicLong();
     private volatile String lastRejection;
+    // The last attempt failed: a stop does not wait for a collector that is not answering.
+    private volatile boolean failing;
     private volatile MergeLevel coarsestQueued = MergeLevel.SECOND;
 
     private final Thread batchThread;
@@ -803,6 +805,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                                 batch.maybeDelivered = false;
                             }
                         }
+                        failing = true;
                         if (failingSinceNanos == 0) {
                             failingSinceNanos = System.nanoTime();
                             LOG.warn("collector {} : {}; retrying from batch {} with backoff up to {} ms", ingest,
@@ -823,6 +826,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                         failingSinceNanos = 0;
                     }
                     backoffMillis = settings.initialBackoffMillis();
+                    failing = false;
                     if (attempt.reason() != null && batches.size() > 1) {
                         // One frame spoiled the request: send these one by one, so only that one is dropped.
                         soloLeft = batches.size();
@@ -977,8 +981,9 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     }
 
     /**
-     * Stops taking seconds, gives queued batches up to {@code timeoutMillis} to be delivered, then stops; with a
-     * spool, writes every batch still unacknowledged to it and closes it, so the next start sends them first.
+     * Stops taking seconds: with a spool, first writes every unacknowledged batch to it; then gives queued batches up
+     * to {@code timeoutMillis} to be delivered (no wait while the collector is failing), stops, rewrites the segments
+     * the collector acknowledged part of, and closes the spool, so the next start sends exactly what is left.
      */
     public void close(final long timeoutMillis) throws InterruptedException {
         lock.lock();
@@ -989,7 +994,17 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         } finally {
             lock.unlock();
         }
-        awaitDelivered(timeoutMillis, TimeUnit.MILLISECONDS);
+        flush();
+        if (spool != null) {
+            // Durable before waiting on the network: whatever ends this process now (a service manager's
+            // timeout, a second signal), the next start sends what is left; the collector drops what it has.
+            synchronized (queue) {
+                spoolPending();
+            }
+        }
+        if (!failing) {
+            awaitDelivered(timeoutMillis, TimeUnit.MILLISECONDS);
+        }
         lock.lock();
         try {
             closed = true;
@@ -1003,8 +1018,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             queue.notifyAll();
         }
         sendThread.interrupt(); // a request still waiting for an answer
-        batchThread.join(TimeUnit.SECONDS.toMillis(5));
-        sendThread.join(TimeUnit.SECONDS.toMillis(5));
+        batchThread.join(TimeUnit.SECONDS.toMillis(2));
+        sendThread.join(TimeUnit.SECONDS.toMillis(2));
         synchronized (queue) {
             // Not only when the wait timed out: a second may have arrived after it.
             if (!queue.isEmpty()) {

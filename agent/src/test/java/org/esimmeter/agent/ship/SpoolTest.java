@@ -158,7 +158,9 @@ class SpoolTest {
         receiver.close();
         receiver = null;
         sink.close(0);
-        assertEquals(1, sink.spoolWrites(), "close writes once");
+        // Close writes once, and once more if the released request's batches were acknowledged after that write (the
+        // segment is rewritten without them).
+        assertTrue(sink.spoolWrites() >= 1 && sink.spoolWrites() <= 2, "close wrote " + sink.spoolWrites());
         assertTrue(segments().size() <= 1);
 
         // A short interval: the batch thread writes without close, one segment holding all that waits.
