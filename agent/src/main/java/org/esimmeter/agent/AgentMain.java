@@ -30,6 +30,7 @@ import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
 import org.esimmeter.agent.ship.CollectorSink;
+import org.esimmeter.agent.ship.ShipMetrics;
 import org.esimmeter.agent.ship.Spool;
 import org.esimmeter.common.cli.CommandLines;
 import org.esimmeter.common.cli.UsageException;
@@ -129,6 +130,9 @@ public final class AgentMain {
                 }
                 final SimpleMeterRegistry registry = new SimpleMeterRegistry();
                 new InterfaceMetrics(capture.meters()).bindTo(registry);
+                if (collector != null) {
+                    new ShipMetrics(collector).bindTo(registry);
+                }
                 final ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(task -> {
                     final Thread thread = new Thread(task, "summary");
                     thread.setDaemon(true);

@@ -256,6 +256,17 @@ class CollectorSinkTest {
         assertEquals(1, sink.merges());
         assertEquals(3, sink.secondsMerged());
         assertEquals("minute", sink.coarsestQueued());
+        // What an operator scrapes: the degradation, and the depth against the cap.
+        final io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        new ShipMetrics(sink).bindTo(registry);
+        assertEquals(3.0, registry.get("esimmeter.agent.spool.merged.seconds").functionCounter().count());
+        assertEquals(3.0, registry.get("esimmeter.agent.ship.batches").tag("outcome", "merged").functionCounter()
+            .count());
+        assertEquals(0.0, registry.get("esimmeter.agent.ship.batches").tag("outcome", "dropped").functionCounter()
+            .count());
+        final double depth = registry.get("esimmeter.agent.spool.bytes").gauge().value();
+        assertTrue(depth > 0 && depth <= 3L * frameBytes + frameBytes / 2, "spool depth " + depth);
         receiver.release();
         assertTrue(sink.awaitDelivered(10, TimeUnit.SECONDS));
         // Under the cap again: later seconds go as they are.
