@@ -165,6 +165,9 @@ public final class LiveFanout implements AutoCloseable {
         node.put("profile", second.profile());
         node.put("t", second.epochSecond());
         node.put("time", Times.iso(second.epochSecond()));
+        if (second.isMerged()) {
+            node.put("spanSeconds", second.spanSeconds()); // a merged record: its usage covers [t, t + span)
+        }
         UsageJson.counters(node, second.total());
         node.put("flows", second.flows().size());
         node.put("pcapDropped", second.pcapDropped());

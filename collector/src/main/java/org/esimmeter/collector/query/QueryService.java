@@ -35,7 +35,9 @@ public final class QueryService {
         final QueryParameters.Parsed parsed = QueryParameters.range(parameters, nowSecond, GroupBy.INTERFACE);
         final long startNanos = System.nanoTime();
         try {
-            return UsageJson.usage(parsed.query(), store.usage(parsed.query()));
+            final ObjectNode answer = UsageJson.usage(parsed.query(), store.usage(parsed.query()));
+            Notices.add(answer, store, parsed.query(), parsed.query().step().seconds());
+            return answer;
         } finally {
             usageTimer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         }
@@ -46,7 +48,9 @@ public final class QueryService {
         final QueryParameters.Parsed parsed = QueryParameters.range(parameters, nowSecond, GroupBy.INTERFACE);
         final long startNanos = System.nanoTime();
         try {
-            return UsageJson.groups(parsed.query(), store.totals(parsed.query()), null);
+            final ObjectNode answer = UsageJson.groups(parsed.query(), store.totals(parsed.query()), null);
+            Notices.add(answer, store, parsed.query(), Long.MAX_VALUE);
+            return answer;
         } finally {
             totalsTimer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         }
@@ -57,7 +61,10 @@ public final class QueryService {
         final QueryParameters.Parsed parsed = QueryParameters.top(parameters, nowSecond);
         final long startNanos = System.nanoTime();
         try {
-            return UsageJson.groups(parsed.query(), store.top(parsed.query(), parsed.limit()), parsed.limit());
+            final ObjectNode answer = UsageJson.groups(parsed.query(), store.top(parsed.query(), parsed.limit()),
+                parsed.limit());
+            Notices.add(answer, store, parsed.query(), Long.MAX_VALUE);
+            return answer;
         } finally {
             topTimer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         }

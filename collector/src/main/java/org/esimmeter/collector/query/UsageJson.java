@@ -3,6 +3,7 @@ package org.esimmeter.collector.query;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
 import java.util.List;
 import org.esimmeter.collector.store.AgentInfo;
 import org.esimmeter.collector.store.GroupBy;
@@ -10,6 +11,7 @@ import org.esimmeter.collector.store.GroupKey;
 import org.esimmeter.collector.store.GroupUsage;
 import org.esimmeter.collector.store.UsagePoint;
 import org.esimmeter.collector.store.UsageQuery;
+import org.esimmeter.wire.ClockStep;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.TrafficCounters;
 
@@ -64,6 +66,23 @@ public final class UsageJson {
             node.put("lastSeen", agent.lastSeenEpochSecond());
             node.put("lastSeenTime", Times.iso(agent.lastSeenEpochSecond()));
             node.put("lastSequence", agent.lastSequence());
+            final ObjectNode clockSteps = node.putObject("clockSteps");
+            clockSteps.put("count", agent.clockSteps());
+            final ClockStep last = agent.lastClockStep();
+            if (last == null) {
+                clockSteps.putNull("last");
+            } else {
+                final ObjectNode step = clockSteps.putObject("last");
+                final long detectedAt = Math.floorDiv(last.detectedAtMillis(), 1000);
+                step.put("detectedAt", detectedAt);
+                step.put("detectedAtTime", Times.iso(detectedAt));
+                step.put("stepSeconds", BigDecimal.valueOf(last.stepMillis(), 3));
+                step.put("affectedFrom", last.affectedFromSecond());
+                step.put("affectedTo", last.affectedToSecond());
+            }
+            node.put("mergedRecords", agent.mergedRecords());
+            node.put("mergedSeconds", agent.mergedSeconds());
+            node.put("implausibleSeconds", agent.implausibleSeconds());
             final ArrayNode interfaces = node.putArray("interfaces");
             for (final AgentInfo.InterfaceInfo info : agent.interfaces()) {
                 final ObjectNode iface = interfaces.addObject();

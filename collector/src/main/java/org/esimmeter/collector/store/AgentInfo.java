@@ -1,9 +1,15 @@
 package org.esimmeter.collector.store;
 
 import java.util.List;
+import org.esimmeter.wire.ClockStep;
 
-/** An agent as the store knows it: when it last delivered a batch, and its interfaces. */
-public record AgentInfo(String agentId, long lastSeenEpochSecond, long lastSequence, List<InterfaceInfo> interfaces) {
+/**
+ * An agent as the store knows it: when it last delivered a batch, its interfaces, and what degrades its seconds:
+ * wall-clock steps it reported (the latest one, or null), merged records (count and seconds covered) and
+ * interface-seconds stamped implausibly ({@link Timestamps}).
+ */
+public record AgentInfo(String agentId, long lastSeenEpochSecond, long lastSequence, List<InterfaceInfo> interfaces,
+    long clockSteps, ClockStep lastClockStep, long mergedRecords, long mergedSeconds, long implausibleSeconds) {
     public AgentInfo {
         interfaces = List.copyOf(interfaces);
     }

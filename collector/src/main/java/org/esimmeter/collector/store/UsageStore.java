@@ -10,7 +10,12 @@ import org.esimmeter.wire.Batch;
  * Semantics every implementation keeps:
  * <ul>
  * <li>{@link #ingest} is atomic and durable on return: either the whole batch is stored, or nothing. The same
- *     (agentId, sequence) is stored at most once, checked in the same transaction.</li>
+ *     (agentId, sequence) is stored at most once, checked in the same transaction. {@link #ingestAll} is the
+ *     same for several batches together: all of them, or none.</li>
+ * <li>A merged record (span S > 1) is stored like a second at its first second: every rollup and every total that
+ *     contains that second's bucket contains all of it. {@link #mergedRecords} says where they are.</li>
+ * <li>Clock steps are stored with their batch (once per agent and step); seconds are stored where they are
+ *     stamped, plausible or not.</li>
  * <li>Times are epoch seconds; ranges are half-open {@code [from, to)}; buckets are aligned to UTC multiples of
  *     the step (a day bucket starts at 00:00 UTC).</li>
  * <li>Sums are exact whatever the step: rollups are maintained as data arrives, and a range that does not align
@@ -24,6 +29,12 @@ public interface UsageStore extends AutoCloseable {
     /** Stores a batch unless its (agentId, sequence) is already stored. */
     IngestOutcome ingest(Batch batch) throws StoreException;
 
+    /**
+     * Stores batches in one transaction, each unless its (agentId, sequence) is already stored (also earlier in the
+     * same list). Durable on return; on failure none of them is stored. Outcomes in the order of {@code batches}.
+     */
+    List<IngestOutcome> ingestAll(List<Batch> batches) throws StoreException;
+
     /** One point per (bucket, group) that has usage, ordered by bucket then group. */
     List<UsagePoint> usage(UsageQuery query) throws StoreException;
 
@@ -32,6 +43,20 @@ public interface UsageStore extends AutoCloseable {
 
     /** The {@code limit} groups with most wire bytes (up + down + unknown) over the range, largest first. */
     List<GroupUsage> top(UsageQuery query, int limit) throws StoreException;
+
+    /**
+     * Clock steps of the agents in the query's scope (its agent filter, or the agents with a series matching its
+     * interface and profile filters; every agent without filters) whose affected seconds overlap the range, by
+     * agent then detection time; at most {@code limit}.
+     */
+    List<AgentClockStep> clockSteps(UsageQuery query, int limit) throws StoreException;
+
+    /**
+     * Merged records of the series in scope that overlap the query's range and that an answer with buckets of
+     * {@code bucketSeconds} would split: longer than a bucket, or crossing the range's start or end. By first
+     * second; at most {@code limit}.
+     */
+    List<MergedRecord> mergedRecords(UsageQuery query, long bucketSeconds, int limit) throws StoreException;
 
     /** Every agent that ever sent a batch, with its interfaces (and their profiles) and when each was last seen. */
     List<AgentInfo> agents() throws StoreException;

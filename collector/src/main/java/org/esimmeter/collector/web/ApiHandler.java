@@ -1,6 +1,7 @@
 package org.esimmeter.collector.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -163,12 +164,29 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ctx.close();
     }
 
+    /**
+     * {@code batches} lists every batch of the request; a request of one frame also keeps the fields it always had
+     * ({@code outcome}, {@code sequence}).
+     */
     private FullHttpResponse ingested(final IngestService.Result result) {
         final ObjectNode body = JsonNodeFactory.instance.objectNode();
-        body.put("outcome", result.outcome().name().toLowerCase(java.util.Locale.ROOT));
-        body.put("agent", result.agentId());
-        body.put("sequence", result.sequence());
+        final List<IngestService.BatchResult> batches = result.batches();
+        if (batches.size() == 1) {
+            body.put("outcome", outcome(batches.get(0)));
+            body.put("agent", result.agentId());
+            body.put("sequence", batches.get(0).sequence());
+        } else {
+            body.put("agent", result.agentId());
+        }
+        final ArrayNode array = body.putArray("batches");
+        for (final IngestService.BatchResult batch : batches) {
+            array.addObject().put("sequence", batch.sequence()).put("outcome", outcome(batch));
+        }
         return ok(body);
+    }
+
+    private static String outcome(final IngestService.BatchResult batch) {
+        return batch.outcome().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private FullHttpResponse ok(final ObjectNode body) {

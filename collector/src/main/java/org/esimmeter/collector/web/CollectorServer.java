@@ -62,7 +62,8 @@ public final class CollectorServer implements AutoCloseable {
         final HttpErrors errors = new HttpErrors(json, registry);
         final Tokens tokens = new Tokens(config.agentTokens(), config.readToken());
         live = new LiveFanout(json, config.live().maxViewers(), registry);
-        final IngestService ingest = new IngestService(store, tokens, live, config.maxBatchBytes(), registry);
+        final IngestService ingest = new IngestService(store, tokens, live, config.maxBatchBytes(), registry,
+            nowSecond);
         final QueryService query = new QueryService(store, registry);
         // Bounded: with reading paused per connection while its request runs, the queue holds at most one task
         // per connection; beyond this many waiting, clients get 503 and retry rather than pile up.

@@ -54,7 +54,8 @@ class IngestEndpointTest {
 
         assertEquals(200, response.statusCode());
         assertEquals("application/json; charset=utf-8", response.headers().firstValue("content-type").orElse(""));
-        assertEquals(Map.of("outcome", "stored", "agent", AGENT_A, "sequence", "1"), flat(json(response)));
+        assertEquals(Map.of("outcome", "stored", "agent", AGENT_A, "sequence", "1",
+            "batches", "[{\"sequence\":1,\"outcome\":\"stored\"}]"), flat(json(response)));
         final JsonNode totals = json(collector.get(TOTALS_BY_AGENT)).get("groups");
         assertEquals(1, totals.size());
         assertEquals(AGENT_A, totals.get(0).get("agent").asText());
@@ -68,7 +69,8 @@ class IngestEndpointTest {
         final HttpResponse<String> again = collector.ingest(TOKEN_A, Fixture.batchA1());
 
         assertEquals(200, again.statusCode());
-        assertEquals(Map.of("outcome", "duplicate", "agent", AGENT_A, "sequence", "1"), flat(json(again)));
+        assertEquals(Map.of("outcome", "duplicate", "agent", AGENT_A, "sequence", "1",
+            "batches", "[{\"sequence\":1,\"outcome\":\"duplicate\"}]"), flat(json(again)));
         final JsonNode total = json(collector.get(TOTALS_BY_AGENT)).get("groups").get(0).get("total");
         assertEquals(38, total.get("packets").asLong());
         assertEquals(50260, total.get("wireBytes").asLong());
@@ -120,9 +122,9 @@ class IngestEndpointTest {
         final byte[] frame = Fixture.batchA1();
 
         assertMalformed(Arrays.copyOf(frame, frame.length - 5),
-            "body length : " + (frame.length - 16) + " (frame has " + (frame.length - 21) + " body bytes)");
-        assertMalformed(Arrays.copyOf(frame, 10), "frame : truncated at 10 bytes (expected: >= 16)");
-        assertMalformed(new byte[0], "frame : truncated at 0 bytes (expected: >= 16)");
+            "frame[0] : body length : " + (frame.length - 16) + " (frame has " + (frame.length - 21) + " body bytes)");
+        assertMalformed(Arrays.copyOf(frame, 10), "frame[0] : truncated at 10 bytes (expected: >= 16)");
+        assertMalformed(new byte[0], "body : empty (expected: 1..256 frames)");
     }
 
     @Test
@@ -130,7 +132,7 @@ class IngestEndpointTest {
         final byte[] frame = Fixture.batchA1();
         frame[0] = 'X';
 
-        assertMalformed(frame, "magic : 0x58534d42 (expected: 0x45534d42, \"ESMB\")");
+        assertMalformed(frame, "frame[0] : magic : 0x58534d42 (expected: 0x45534d42, \"ESMB\")");
     }
 
     @Test
@@ -143,7 +145,7 @@ class IngestEndpointTest {
 
         assertEquals(400, response.statusCode());
         final String message = error(response).get("error");
-        assertTrue(message.startsWith("checksum : 0x") && message.endsWith(String.format("(frame says 0x%08x)", crc)),
+        assertTrue(message.startsWith("frame[0] : checksum : 0x") && message.endsWith(String.format("(frame says 0x%08x)", crc)),
             message);
         assertNothingStored();
     }
@@ -159,7 +161,7 @@ class IngestEndpointTest {
         crc.update(longer, 0, longer.length - 4);
         ByteBuffer.wrap(longer).putInt(longer.length - 4, (int) crc.getValue());
 
-        assertMalformed(longer, "body : 1 bytes after the last second");
+        assertMalformed(longer, "frame[0] : body : 1 bytes after the last second");
     }
 
     @Test
@@ -180,7 +182,8 @@ class IngestEndpointTest {
             out.release();
         }
 
-        assertMalformed(frame, "second[0] : flows + overflow + nonIp + unparsed = 2 but total = 3 (up, packets)");
+        assertMalformed(frame,
+            "frame[0] : second[0] : flows + overflow + nonIp + unparsed = 2 but total = 3 (up, packets)");
     }
 
     @Test
@@ -220,7 +223,8 @@ class IngestEndpointTest {
 
     private static Map<String, String> flat(final JsonNode node) {
         final Map<String, String> map = new java.util.TreeMap<>();
-        node.properties().forEach(field -> map.put(field.getKey(), field.getValue().asText()));
+        node.properties().forEach(field -> map.put(field.getKey(), field.getValue().isContainerNode() ?
+            field.getValue().toString() : field.getValue().asText()));
         return map;
     }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.wire.Batch;
+import org.esimmeter.wire.ClockStep;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.FlowUsage;
 import org.esimmeter.wire.SecondUsage;
@@ -540,5 +541,143 @@ public abstract class UsageStoreContract {
         }
         assertEquals(List.of(new AgentInfo.InterfaceInfo("wlan0", "home", DAY0 + 3),
             new AgentInfo.InterfaceInfo("wwan0", "us", DAY0 + 20)), router.interfaces());
+    }
+
+    private static SecondUsage merged(final String interfaceName, final String profile, final long second,
+        final int spanSeconds, final long wireBytes) {
+        final SecondUsage one = simple(interfaceName, profile, second, wireBytes);
+        return new SecondUsage(interfaceName, profile, second, one.total(), one.nonIp(), one.unparsed(),
+            one.overflow(), 0, 0, one.flows(), spanSeconds);
+    }
+
+    @Test
+    void shouldStoreTheBatchesOfOneCallEachOnceInOrder() throws Exception {
+        assertEquals(List.of(), store.ingestAll(List.of()));
+        assertEquals(List.of(IngestOutcome.STORED, IngestOutcome.STORED, IngestOutcome.STORED), store.ingestAll(List.of(
+            new Batch("a", 1, List.of(simple("wwan0", "p", DAY0, 100))),
+            new Batch("a", 2, List.of(simple("wwan0", "p", DAY0 + 1, 20))),
+            new Batch("b", 1, List.of(simple("wwan0", "p", DAY0 + 2, 3))))));
+        assertEquals(123, wireBytes(query(DAY0, DAY0 + DAY, Resolution.SECOND, GroupBy.AGENT)));
+        // A resend overlapping what is stored, and the same batch twice in one call: each stored once.
+        assertEquals(List.of(IngestOutcome.DUPLICATE, IngestOutcome.STORED, IngestOutcome.DUPLICATE),
+            store.ingestAll(List.of(
+                new Batch("a", 2, List.of(simple("wwan0", "p", DAY0 + 1, 999))),
+                new Batch("a", 3, List.of(simple("wwan0", "p", DAY0 + 3, 4))),
+                new Batch("a", 3, List.of(simple("wwan0", "p", DAY0 + 3, 5))))));
+        for (final Resolution step : Resolution.values()) {
+            assertEquals(127, wireBytes(query(DAY0, DAY0 + DAY, step, GroupBy.INTERFACE)), step.label());
+        }
+        assertEquals(3, store.agents().stream().filter(a -> a.agentId().equals("a")).findFirst().orElseThrow()
+            .lastSequence());
+    }
+
+    @Test
+    void shouldStoreNoneOfTheBatchesOfACallThatFailsMidway() throws Exception {
+        final List<Batch> batches = List.of(new Batch("a", 1, List.of(simple("wwan0", "p", DAY0, 100))),
+            new Batch("a", 2, List.of(simple("wwan0", "p", DAY0 + 1, 1_000), simple("poison", "q", DAY0 + 2, 10))),
+            new Batch("a", 3, List.of(simple("wwan0", "p", DAY0 + 3, 7))));
+        breakWritesMidway(store, directory, "poison");
+        assertThrows(StoreException.class, () -> store.ingestAll(batches));
+        assertEquals(0, wireBytes(query(DAY0 - DAY, DAY0 + DAY, Resolution.SECOND, GroupBy.AGENT)));
+        assertEquals(List.of(), store.agents());
+
+        healWrites(store, directory);
+        assertEquals(List.of(IngestOutcome.STORED, IngestOutcome.STORED, IngestOutcome.STORED),
+            store.ingestAll(batches));
+        assertEquals(1_117, wireBytes(query(DAY0 - DAY, DAY0 + DAY, Resolution.MINUTE, GroupBy.AGENT)));
+    }
+
+    @Test
+    void shouldCountAMergedRecordAtItsFirstSecondInEveryRollupAndSayWhereItIs() throws Exception {
+        final Batch batch = new Batch("a", 1, List.of(simple("wwan0", "p", DAY0 + 59, 1),
+            merged("wwan0", "p", DAY0 + 60, 60, 600), merged("wwan0", "p", DAY0 + HOUR, 3600, 36_000)));
+        assertEquals(IngestOutcome.STORED, store.ingest(batch));
+        assertEquals(IngestOutcome.DUPLICATE, store.ingest(batch));
+
+        for (final Resolution step : Resolution.values()) {
+            assertEquals(36_601, wireBytes(query(DAY0, DAY0 + DAY, step, GroupBy.INTERFACE)), step.label());
+            assertEquals(36_601, wireBytes(query(DAY0, DAY0 + DAY, step, GroupBy.FLOW)), step.label());
+        }
+        final List<UsagePoint> minute = store.usage(query(DAY0 + 60, DAY0 + 120, Resolution.SECOND,
+            GroupBy.INTERFACE));
+        assertEquals(List.of(DAY0 + 60), minute.stream().map(UsagePoint::bucketStart).toList());
+        assertEquals(600, minute.get(0).usage().sum(TrafficCounters.WIRE_BYTES));
+
+        final MergedRecord minuteRecord = new MergedRecord("a", "wwan0", "p", DAY0 + 60, 60);
+        final MergedRecord hourRecord = new MergedRecord("a", "wwan0", "p", DAY0 + HOUR, 3600);
+        final UsageQuery day = query(DAY0, DAY0 + DAY, Resolution.SECOND, GroupBy.INTERFACE);
+        assertEquals(List.of(minuteRecord, hourRecord), store.mergedRecords(day, 1, 100));
+        assertEquals(List.of(minuteRecord), store.mergedRecords(day, 1, 1));
+        assertEquals(List.of(hourRecord), store.mergedRecords(day, 60, 100));
+        assertEquals(List.of(), store.mergedRecords(day, 3600, 100));
+        // Totals (no buckets inside the range): only a record that the range's start or end cuts through.
+        assertEquals(List.of(), store.mergedRecords(day, Long.MAX_VALUE, 100));
+        assertEquals(List.of(minuteRecord), store.mergedRecords(query(DAY0 + 119, DAY0 + DAY, Resolution.SECOND,
+            GroupBy.INTERFACE), Long.MAX_VALUE, 100));
+        assertEquals(List.of(), store.mergedRecords(query(DAY0 + 120, DAY0 + DAY, Resolution.SECOND,
+            GroupBy.INTERFACE), Long.MAX_VALUE, 100));
+        assertEquals(List.of(hourRecord), store.mergedRecords(query(DAY0, DAY0 + HOUR + 1, Resolution.SECOND,
+            GroupBy.INTERFACE), Long.MAX_VALUE, 100));
+        assertEquals(List.of(), store.mergedRecords(query(DAY0, DAY0 + HOUR, Resolution.SECOND,
+            GroupBy.INTERFACE), Long.MAX_VALUE, 100));
+        // Filters narrow as for usage.
+        assertEquals(List.of(), store.mergedRecords(new UsageQuery(DAY0, DAY0 + DAY, Resolution.SECOND,
+            GroupBy.INTERFACE, null, "wlan0", null), 1, 100));
+        assertEquals(List.of(), store.mergedRecords(new UsageQuery(DAY0, DAY0 + DAY, Resolution.SECOND,
+            GroupBy.INTERFACE, "b", null, null), 1, 100));
+
+        final AgentInfo agent = store.agents().get(0);
+        assertEquals(2, agent.mergedRecords());
+        assertEquals(3660, agent.mergedSeconds());
+        assertEquals(DAY0 + HOUR + 3599, agent.interfaces().get(0).lastSecond());
+    }
+
+    @Test
+    void shouldStoreClockStepsOnceAndFindThemByTheSecondsTheyAffect() throws Exception {
+        final ClockStep boot = new ClockStep(DAY0 * 1000 + 500, DAY0 * 1000 - 120_500, 0, 120);
+        final ClockStep back = new ClockStep(DAY0 * 1000 + 900_000, -2_500, DAY0 + 800, DAY0 + 899);
+        final Batch batch = new Batch("a", 1, List.of(simple("wwan0", "p", 120, 50)), List.of(boot, back));
+        assertEquals(IngestOutcome.STORED, store.ingest(batch));
+        assertEquals(IngestOutcome.DUPLICATE, store.ingest(batch));
+        // A later batch that repeats a step does not store it twice.
+        assertEquals(IngestOutcome.STORED, store.ingest(new Batch("a", 2, List.of(), List.of(boot))));
+
+        final AgentInfo agent = store.agents().get(0);
+        assertEquals(2, agent.clockSteps());
+        assertEquals(back, agent.lastClockStep());
+        assertEquals(List.of(new AgentClockStep("a", boot)), store.clockSteps(query(0, HOUR, Resolution.SECOND,
+            GroupBy.INTERFACE), 100));
+        assertEquals(List.of(new AgentClockStep("a", boot)), store.clockSteps(query(120, 121, Resolution.SECOND,
+            GroupBy.INTERFACE), 100));
+        assertEquals(List.of(), store.clockSteps(query(121, HOUR, Resolution.SECOND, GroupBy.INTERFACE), 100));
+        assertEquals(List.of(new AgentClockStep("a", boot), new AgentClockStep("a", back)),
+            store.clockSteps(query(-DAY, DAY0 + DAY, Resolution.DAY, GroupBy.INTERFACE), 100));
+        assertEquals(List.of(new AgentClockStep("a", boot)),
+            store.clockSteps(query(-DAY, DAY0 + DAY, Resolution.DAY, GroupBy.INTERFACE), 1));
+        assertEquals(List.of(new AgentClockStep("a", back)), store.clockSteps(query(DAY0 + 899, DAY0 + 900,
+            Resolution.SECOND, GroupBy.INTERFACE), 100));
+        // Scope: the agent filter, or the agents with a matching series.
+        assertEquals(List.of(), store.clockSteps(new UsageQuery(0, HOUR, Resolution.SECOND, GroupBy.INTERFACE, "b",
+            null, null), 100));
+        assertEquals(List.of(new AgentClockStep("a", boot)), store.clockSteps(new UsageQuery(0, HOUR,
+            Resolution.SECOND, GroupBy.INTERFACE, null, "wwan0", null), 100));
+        assertEquals(List.of(), store.clockSteps(new UsageQuery(0, HOUR, Resolution.SECOND, GroupBy.INTERFACE, null,
+            "wlan0", null), 100));
+        // The seconds stamped with the old clock are stored where they were stamped.
+        assertEquals(50, wireBytes(query(0, DAY, Resolution.HOUR, GroupBy.AGENT)));
+    }
+
+    @Test
+    void shouldCountImplausiblyStampedSecondsPerAgentAndStoreThemAsStamped() throws Exception {
+        final long now = System.currentTimeMillis() / 1000;
+        store.ingest(new Batch("a", 1, List.of(simple("wwan0", "p", 120, 10),
+            simple("wwan0", "p", Timestamps.EARLIEST_PLAUSIBLE_SECOND - 1, 20),
+            simple("wwan0", "p", Timestamps.EARLIEST_PLAUSIBLE_SECOND, 40),
+            simple("wwan0", "p", now + HOUR, 80),
+            simple("wwan0", "p", now + 2 * DAY, 160))));
+        store.ingest(new Batch("b", 1, List.of(simple("wwan0", "p", DAY0, 1))));
+        assertEquals(List.of(3L, 0L), store.agents().stream().map(AgentInfo::implausibleSeconds).toList());
+        assertEquals(10, wireBytes(query(0, DAY, Resolution.SECOND, GroupBy.AGENT)));
+        assertEquals(160, wireBytes(query(now + 2 * DAY, now + 2 * DAY + 1, Resolution.SECOND, GroupBy.AGENT)));
     }
 }

@@ -13,12 +13,14 @@ import org.esimmeter.wire.TrafficCounters;
 
 /**
  * Builds batch frames for tests with the wire module's own writer. A second's total is the sum of its flows and
- * non-IP bytes, as an agent seals it (the reader refuses anything else).
+ * non-IP bytes, as an agent seals it (the reader refuses anything else). A batch with a merged record (span > 1)
+ * is begun with {@code beginMerged}; clock steps follow the last second.
  */
 public final class Frames {
     private final String agentId;
     private final long sequence;
     private final List<Second> seconds = new ArrayList<>();
+    private final List<long[]> clockSteps = new ArrayList<>();
 
     private Frames(final String agentId, final long sequence) {
         this.agentId = agentId;
@@ -30,7 +32,19 @@ public final class Frames {
     }
 
     public Frames second(final String interfaceName, final String profile, final long epochSecond) {
-        seconds.add(new Second(interfaceName, profile, epochSecond));
+        return merged(interfaceName, profile, epochSecond, 1);
+    }
+
+    /** A record covering [epochSecond, epochSecond + spanSeconds), as the agent's spool merges at its cap. */
+    public Frames merged(final String interfaceName, final String profile, final long epochSecond,
+        final int spanSeconds) {
+        seconds.add(new Second(interfaceName, profile, epochSecond, spanSeconds));
+        return this;
+    }
+
+    public Frames clockStep(final long detectedAtMillis, final long stepMillis, final long fromSecond,
+        final long toSecond) {
+        clockSteps.add(new long[] {detectedAtMillis, stepMillis, fromSecond, toSecond});
         return this;
     }
 
@@ -51,19 +65,24 @@ public final class Frames {
     public byte[] encode() {
         final ByteBuf out = Unpooled.buffer();
         try {
-            final BatchWriter writer = new BatchWriter().begin(out, agentId, sequence);
+            final BatchWriter writer = seconds.stream().anyMatch(second -> second.spanSeconds > 1) ?
+                new BatchWriter().beginMerged(out, agentId, sequence) : new BatchWriter().begin(out, agentId, sequence);
             for (final Second second : seconds) {
                 final TrafficCounters total = new TrafficCounters();
                 total.add(second.nonIp);
                 for (final long[] flow : second.flows) {
                     total.add((int) flow[0], flow[6], flow[7], flow[8]);
                 }
-                writer.second(second.interfaceName, second.profile, second.epochSecond, total, second.nonIp,
+                writer.second(second.interfaceName, second.profile, second.epochSecond, second.spanSeconds, total,
+                    second.nonIp,
                     new TrafficCounters(), new TrafficCounters(), 0, 0, second.flows.size());
                 for (final long[] flow : second.flows) {
                     writer.flow((int) flow[0], 4, (int) flow[1], 0, flow[2], (int) flow[3], 0, flow[4], (int) flow[5],
                         flow[6], flow[7], flow[8]);
                 }
+            }
+            for (final long[] step : clockSteps) {
+                writer.clockStep(step[0], step[1], step[2], step[3]);
             }
             writer.end();
             return ByteBufUtil.getBytes(out);
@@ -90,13 +109,15 @@ public final class Frames {
         final String interfaceName;
         final String profile;
         final long epochSecond;
+        final int spanSeconds;
         final TrafficCounters nonIp = new TrafficCounters();
         final List<long[]> flows = new ArrayList<>();
 
-        Second(final String interfaceName, final String profile, final long epochSecond) {
+        Second(final String interfaceName, final String profile, final long epochSecond, final int spanSeconds) {
             this.interfaceName = interfaceName;
             this.profile = profile;
             this.epochSecond = epochSecond;
+            this.spanSeconds = spanSeconds;
         }
     }
 }

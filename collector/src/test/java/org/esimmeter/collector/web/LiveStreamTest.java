@@ -93,6 +93,27 @@ class LiveStreamTest {
     }
 
     @Test
+    void shouldSayTheSpanOfAMergedRecordAndOnlyOfIt() throws Exception {
+        collector = TestCollector.start(dataDirectory);
+        try (Viewer viewer = open("/v1/live")) {
+            assertEquals(200, collector.ingest(TOKEN_A, Frames.batch(TestCollector.AGENT_A, 1)
+                .second("wwan0", "esim-eu", Fixture.T0 + 59)
+                .nonIp(org.esimmeter.wire.Direction.UP, 1, 60)
+                .merged("wwan0", "esim-eu", Fixture.T0 + 60, 60)
+                .nonIp(org.esimmeter.wire.Direction.UP, 30, 1800)
+                .encode()).statusCode());
+
+            final JsonNode second = viewer.nextEvent();
+            assertEquals(Fixture.T0 + 59, second.get("t").asLong());
+            assertTrue(!second.has("spanSeconds"), second.toString());
+            final JsonNode merged = viewer.nextEvent();
+            assertEquals(Fixture.T0 + 60, merged.get("t").asLong());
+            assertEquals(60, merged.get("spanSeconds").asInt());
+            assertEquals(1800, merged.get("total").get("wireBytes").asLong());
+        }
+    }
+
+    @Test
     void shouldSendHeartbeatsOnAQuietStream() throws Exception {
         collector = TestCollector.start(dataDirectory, "live:\n  heartbeatSeconds: 1\n");
         try (Viewer viewer = open("/v1/live")) {

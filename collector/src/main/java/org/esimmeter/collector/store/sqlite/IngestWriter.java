@@ -19,7 +19,9 @@ import org.esimmeter.collector.store.IngestOutcome;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.collector.store.RetentionPolicy;
 import org.esimmeter.collector.store.StoreException;
+import org.esimmeter.collector.store.Timestamps;
 import org.esimmeter.wire.Batch;
+import org.esimmeter.wire.ClockStep;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.FlowUsage;
 import org.esimmeter.wire.SecondUsage;
@@ -34,8 +36,15 @@ import org.esimmeter.wire.TrafficCounters;
  * Within a group, data is aggregated in memory per resolution before any SQL runs: a flow seen in 60 seconds of a
  * group becomes one upsert into flow_1m, not 60; usage rows likewise. Keys are written in primary-key order.
  * <p>
- * If a group's transaction fails, it is rolled back and each batch is retried alone, so one batch that cannot be
+ * If a group's transaction fails, it is rolled back and each job is retried alone, so one job that cannot be
  * stored fails only its own caller; its partial work never becomes visible (same transaction as the dedup row).
+ * A job is the batches of one request ({@link org.esimmeter.collector.store.UsageStore#ingestAll}): all of them
+ * are stored, or none.
+ * <p>
+ * A merged record (span > 1) is aggregated like a second at its first second, so every rollup stays exact; its
+ * (bucket, series, span) goes to {@code coarse_span} so that queries can say where per-second detail is missing.
+ * Clock steps go to {@code clock_step} in the same transaction as their batch (and once per agent and step even if
+ * a later batch repeats one). Merged and implausibly stamped seconds are also counted per agent.
  */
 final class IngestWriter implements Runnable {
     static final int MAX_GROUP = 512;
@@ -47,12 +56,12 @@ final class IngestWriter implements Runnable {
     }
 
     static final class IngestJob extends Job {
-        final Batch batch;
-        final CompletableFuture<IngestOutcome> done = new CompletableFuture<>();
-        IngestOutcome outcome;
+        final List<Batch> batches;
+        final CompletableFuture<List<IngestOutcome>> done = new CompletableFuture<>();
+        final List<IngestOutcome> outcomes = new ArrayList<>();
 
-        IngestJob(final Batch batch) {
-            this.batch = batch;
+        IngestJob(final List<Batch> batches) {
+            this.batches = List.copyOf(batches);
         }
     }
 
@@ -69,6 +78,10 @@ final class IngestWriter implements Runnable {
     }
 
     private record AgentRow(long id, Long sequenceFloor) {
+    }
+
+    /** A clock step to insert, with the batch that carried it. */
+    private record StepRow(long agent, long sequence, ClockStep step) {
     }
 
     private record SeriesKey(long agent, String interfaceName, String profile) {
@@ -116,6 +129,9 @@ final class IngestWriter implements Runnable {
     private final PreparedStatement insertFlow;
     private final PreparedStatement[] upsertUsage = new PreparedStatement[RESOLUTIONS.length];
     private final PreparedStatement[] upsertFlow = new PreparedStatement[RESOLUTIONS.length];
+    private final PreparedStatement upsertCoarseSpan;
+    private final PreparedStatement insertClockStep;
+    private final PreparedStatement updateAgentDegradation;
 
     // Per-group aggregation, reused between groups.
     private final List<Map<BucketSeries, long[]>> usage = new ArrayList<>();
@@ -123,6 +139,10 @@ final class IngestWriter implements Runnable {
     private final List<Map<BucketSeriesFlow, long[]>> flowRollups = new ArrayList<>();
     private final Map<Long, Long> seriesLastSecond = new HashMap<>();
     private final Map<Long, Long> agentLastSequence = new HashMap<>();
+    private final Map<BucketSeries, Integer> coarseSpans = new HashMap<>();
+    /** Per agent id: merged records, merged seconds, implausible seconds. */
+    private final Map<Long, long[]> agentDegradation = new HashMap<>();
+    private final List<StepRow> clockSteps = new ArrayList<>();
 
     IngestWriter(final Connection connection, final BlockingQueue<Job> queue, final RetentionPolicy retention,
         final LongSupplier wallClockSeconds) throws SQLException {
@@ -150,6 +170,13 @@ final class IngestWriter implements Runnable {
         insertFlow = connection.prepareStatement("INSERT INTO flow (direction, ip_version, protocol, src_hi, " +
             "src_lo, src_port, dst_hi, dst_lo, dst_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             Statement.RETURN_GENERATED_KEYS);
+        upsertCoarseSpan = connection.prepareStatement("INSERT INTO coarse_span (bucket, series, span_seconds) " +
+            "VALUES (?, ?, ?) ON CONFLICT (bucket, series) DO UPDATE SET " +
+            "span_seconds = max(span_seconds, excluded.span_seconds)");
+        insertClockStep = connection.prepareStatement("INSERT OR IGNORE INTO clock_step (agent, detected_at_ms, " +
+            "step_ms, affected_from, affected_to, sequence, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        updateAgentDegradation = connection.prepareStatement("UPDATE agent SET merged_records = merged_records + ?, " +
+            "merged_seconds = merged_seconds + ?, implausible_seconds = implausible_seconds + ? WHERE id = ?");
         final StringBuilder sums = new StringBuilder();
         for (final String column : Schema.COUNTER_COLUMNS.split(", ")) {
             sums.append(sums.length() == 0 ? "" : ", ").append(column).append(" = ").append(column)
@@ -212,7 +239,7 @@ final class IngestWriter implements Runnable {
         try {
             store(group);
             for (final IngestJob job : group) {
-                job.done.complete(job.outcome);
+                job.done.complete(List.copyOf(job.outcomes));
             }
         } catch (final SQLException | RuntimeException e) {
             rollback();
@@ -231,33 +258,54 @@ final class IngestWriter implements Runnable {
         clearAggregates();
         final long nowSecond = wallClockSeconds.getAsLong();
         for (final IngestJob job : group) {
-            final Batch batch = job.batch;
-            final AgentRow agent = agent(batch.agentId(), nowSecond, batch.sequence());
-            final Long floor = agent.sequenceFloor();
-            if (floor != null && batch.sequence() <= floor) {
-                job.outcome = IngestOutcome.DUPLICATE; // its log row was pruned by retention; see applyRetention
-                continue;
-            }
-            insertBatchLog.setLong(1, agent.id());
-            insertBatchLog.setLong(2, batch.sequence());
-            insertBatchLog.setLong(3, nowSecond);
-            if (insertBatchLog.executeUpdate() == 0) {
-                job.outcome = IngestOutcome.DUPLICATE;
-                continue;
-            }
-            job.outcome = IngestOutcome.STORED;
-            agentLastSequence.merge(agent.id(), batch.sequence(), Math::max);
-            for (final SecondUsage second : batch.seconds()) {
-                aggregate(agent.id(), second);
+            job.outcomes.clear(); // a job retried alone after its group failed starts over
+            for (final Batch batch : job.batches) {
+                job.outcomes.add(store(batch, nowSecond));
             }
         }
         writeAggregates(nowSecond);
         connection.commit();
     }
 
-    private void aggregate(final long agentId, final SecondUsage second) {
+    private IngestOutcome store(final Batch batch, final long nowSecond) throws SQLException {
+        final AgentRow agent = agent(batch.agentId(), nowSecond, batch.sequence());
+        final Long floor = agent.sequenceFloor();
+        if (floor != null && batch.sequence() <= floor) {
+            return IngestOutcome.DUPLICATE; // its log row was pruned by retention; see applyRetention
+        }
+        insertBatchLog.setLong(1, agent.id());
+        insertBatchLog.setLong(2, batch.sequence());
+        insertBatchLog.setLong(3, nowSecond);
+        if (insertBatchLog.executeUpdate() == 0) {
+            return IngestOutcome.DUPLICATE;
+        }
+        agentLastSequence.merge(agent.id(), batch.sequence(), Math::max);
+        for (final SecondUsage second : batch.seconds()) {
+            aggregate(agent.id(), second, nowSecond);
+        }
+        for (final ClockStep step : batch.clockSteps()) {
+            clockSteps.add(new StepRow(agent.id(), batch.sequence(), step));
+        }
+        return IngestOutcome.STORED;
+    }
+
+    private void aggregate(final long agentId, final SecondUsage second, final long nowSecond) {
         final long seriesId = series(agentId, second.interfaceName(), second.profile(), second.epochSecond());
-        seriesLastSecond.merge(seriesId, second.epochSecond(), Math::max);
+        // A merged record's newest second is its last one.
+        seriesLastSecond.merge(seriesId, second.epochSecond() + second.spanSeconds() - 1, Math::max);
+        final boolean merged = second.isMerged();
+        final boolean implausible = Timestamps.implausible(second.epochSecond(), nowSecond);
+        if (merged || implausible) {
+            final long[] degradation = agentDegradation.computeIfAbsent(agentId, k -> new long[3]);
+            if (merged) {
+                degradation[0]++;
+                degradation[1] += second.spanSeconds();
+                coarseSpans.merge(new BucketSeries(second.epochSecond(), seriesId), second.spanSeconds(), Math::max);
+            }
+            if (implausible) {
+                degradation[2]++;
+            }
+        }
         final TrafficCounters total = second.total();
         for (final Resolution resolution : RESOLUTIONS) {
             final long[] row = usage.get(resolution.ordinal()).computeIfAbsent(
@@ -327,6 +375,29 @@ final class IngestWriter implements Runnable {
             updateSeries.setLong(2, entry.getKey());
             updateSeries.executeUpdate();
         }
+        for (final BucketSeries key : sorted(coarseSpans.keySet(), BUCKET_SERIES_ORDER)) {
+            upsertCoarseSpan.setLong(1, key.bucket());
+            upsertCoarseSpan.setLong(2, key.series());
+            upsertCoarseSpan.setInt(3, coarseSpans.get(key));
+            upsertCoarseSpan.executeUpdate();
+        }
+        for (final StepRow row : clockSteps) {
+            insertClockStep.setLong(1, row.agent());
+            insertClockStep.setLong(2, row.step().detectedAtMillis());
+            insertClockStep.setLong(3, row.step().stepMillis());
+            insertClockStep.setLong(4, row.step().affectedFromSecond());
+            insertClockStep.setLong(5, row.step().affectedToSecond());
+            insertClockStep.setLong(6, row.sequence());
+            insertClockStep.setLong(7, nowSecond);
+            insertClockStep.executeUpdate();
+        }
+        for (final Map.Entry<Long, long[]> entry : agentDegradation.entrySet()) {
+            updateAgentDegradation.setLong(1, entry.getValue()[0]);
+            updateAgentDegradation.setLong(2, entry.getValue()[1]);
+            updateAgentDegradation.setLong(3, entry.getValue()[2]);
+            updateAgentDegradation.setLong(4, entry.getKey());
+            updateAgentDegradation.executeUpdate();
+        }
         for (final Map.Entry<Long, Long> entry : agentLastSequence.entrySet()) {
             updateAgent.setLong(1, nowSecond);
             updateAgent.setLong(2, entry.getValue());
@@ -347,6 +418,9 @@ final class IngestWriter implements Runnable {
         secondFlows.clear();
         seriesLastSecond.clear();
         agentLastSequence.clear();
+        coarseSpans.clear();
+        agentDegradation.clear();
+        clockSteps.clear();
     }
 
     private AgentRow agent(final String name, final long nowSecond, final long sequence) throws SQLException {
@@ -466,7 +540,11 @@ final class IngestWriter implements Runnable {
                 }
                 // bucket + width <= now - keep  <=>  bucket < now - keep - width + 1
                 final long firstKept = job.nowEpochSecond - keep - resolution.seconds() + 1;
-                for (final String table : new String[] {Schema.usageTable(resolution), Schema.flowTable(resolution)}) {
+                // Where merged records are is kept as long as the coarsest rows that hold them.
+                final String[] tables = resolution == Resolution.DAY ?
+                    new String[] {Schema.usageTable(resolution), Schema.flowTable(resolution), "coarse_span"} :
+                    new String[] {Schema.usageTable(resolution), Schema.flowTable(resolution)};
+                for (final String table : tables) {
                     try (PreparedStatement delete = connection.prepareStatement(
                         "DELETE FROM " + table + " WHERE bucket < ?")) {
                         delete.setLong(1, firstKept);
@@ -522,7 +600,8 @@ final class IngestWriter implements Runnable {
 
     void closeStatements() {
         final List<PreparedStatement> all = new ArrayList<>(List.of(selectAgent, insertAgent, updateAgent,
-            insertBatchLog, selectSeries, insertSeries, updateSeries, selectFlow, insertFlow));
+            insertBatchLog, selectSeries, insertSeries, updateSeries, selectFlow, insertFlow, upsertCoarseSpan,
+            insertClockStep, updateAgentDegradation));
         all.addAll(Arrays.asList(upsertUsage));
         all.addAll(Arrays.asList(upsertFlow));
         for (final PreparedStatement statement : all) {

@@ -13,18 +13,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.esimmeter.collector.store.AgentClockStep;
 import org.esimmeter.collector.store.AgentInfo;
 import org.esimmeter.collector.store.GroupBy;
 import org.esimmeter.collector.store.GroupKey;
 import org.esimmeter.collector.store.GroupUsage;
+import org.esimmeter.collector.store.MergedRecord;
 import org.esimmeter.collector.store.RangePlan;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.UsagePoint;
 import org.esimmeter.collector.store.UsageQuery;
 import org.esimmeter.wire.Addresses;
+import org.esimmeter.wire.ClockStep;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.TrafficCounters;
+import org.esimmeter.wire.WireFormat;
 
 /**
  * One reader connection and the query logic. Used by one thread at a time (borrowed from the store's pool); every
@@ -76,28 +80,155 @@ final class QueryReader {
     List<AgentInfo> agents() throws StoreException {
         final Map<String, AgentInfo> agents = new LinkedHashMap<>();
         final Map<String, Map<String, AgentInfo.InterfaceInfo>> interfaces = new HashMap<>();
-        try (PreparedStatement statement = connection.prepareStatement(
-            "SELECT a.name, a.last_seen, a.last_sequence, s.interface, s.profile, s.last_second " +
-            "FROM agent a LEFT JOIN series s ON s.agent = a.id " +
-            "ORDER BY a.name, s.interface, s.last_second DESC, s.id DESC");
-            ResultSet rs = statement.executeQuery()) {
-            while (rs.next()) {
-                final String agent = rs.getString(1);
-                agents.putIfAbsent(agent, new AgentInfo(agent, rs.getLong(2), rs.getLong(3), List.of()));
-                final String interfaceName = rs.getString(4);
-                if (interfaceName != null) {
-                    // First row per interface is the series with the newest second: its profile is the current one.
-                    interfaces.computeIfAbsent(agent, k -> new LinkedHashMap<>()).putIfAbsent(interfaceName,
-                        new AgentInfo.InterfaceInfo(interfaceName, rs.getString(5), rs.getLong(6)));
+        final Map<String, long[]> stepCounts = new HashMap<>();
+        final Map<String, ClockStep> lastSteps = new HashMap<>();
+        try {
+            connection.setAutoCommit(false); // one snapshot for both statements
+            try {
+                try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT a.name, a.last_seen, a.last_sequence, s.interface, s.profile, s.last_second, " +
+                    "a.merged_records, a.merged_seconds, a.implausible_seconds " +
+                    "FROM agent a LEFT JOIN series s ON s.agent = a.id " +
+                    "ORDER BY a.name, s.interface, s.last_second DESC, s.id DESC");
+                    ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        final String agent = rs.getString(1);
+                        agents.putIfAbsent(agent, new AgentInfo(agent, rs.getLong(2), rs.getLong(3), List.of(), 0,
+                            null, rs.getLong(7), rs.getLong(8), rs.getLong(9)));
+                        final String interfaceName = rs.getString(4);
+                        if (interfaceName != null) {
+                            // First row per interface is the series with the newest second: its current profile.
+                            interfaces.computeIfAbsent(agent, k -> new LinkedHashMap<>()).putIfAbsent(interfaceName,
+                                new AgentInfo.InterfaceInfo(interfaceName, rs.getString(5), rs.getLong(6)));
+                        }
+                    }
                 }
+                // Per agent: how many steps, and the one detected last.
+                try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT a.name, c.detected_at_ms, c.step_ms, c.affected_from, c.affected_to, " +
+                    "(SELECT count(*) FROM clock_step x WHERE x.agent = c.agent) " +
+                    "FROM clock_step c JOIN agent a ON a.id = c.agent WHERE NOT EXISTS (SELECT 1 FROM clock_step y " +
+                    "WHERE y.agent = c.agent AND (y.detected_at_ms > c.detected_at_ms OR " +
+                    "(y.detected_at_ms = c.detected_at_ms AND y.step_ms > c.step_ms)))");
+                    ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        lastSteps.put(rs.getString(1), new ClockStep(rs.getLong(2), rs.getLong(3), rs.getLong(4),
+                            rs.getLong(5)));
+                        stepCounts.put(rs.getString(1), new long[] {rs.getLong(6)});
+                    }
+                }
+            } finally {
+                connection.setAutoCommit(true);
             }
         } catch (final SQLException e) {
             throw failure(e);
         }
         final List<AgentInfo> result = new ArrayList<>(agents.size());
         agents.forEach((name, info) -> result.add(new AgentInfo(name, info.lastSeenEpochSecond(),
-            info.lastSequence(), List.copyOf(interfaces.getOrDefault(name, Map.of()).values()))));
+            info.lastSequence(), List.copyOf(interfaces.getOrDefault(name, Map.of()).values()),
+            stepCounts.getOrDefault(name, new long[1])[0], lastSteps.get(name), info.mergedRecords(),
+            info.mergedSeconds(), info.implausibleSeconds())));
         return result;
+    }
+
+    List<AgentClockStep> clockSteps(final UsageQuery query, final int limit) throws StoreException {
+        final List<AgentClockStep> steps = new ArrayList<>();
+        try {
+            connection.setAutoCommit(false);
+            try {
+                final Set<String> agents = agentsInScope(query);
+                if (agents != null && agents.isEmpty()) {
+                    return steps;
+                }
+                try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT a.name, c.detected_at_ms, c.step_ms, c.affected_from, c.affected_to " +
+                    "FROM clock_step c JOIN agent a ON a.id = c.agent " +
+                    "WHERE c.affected_from < ? AND c.affected_to >= ? " +
+                    "ORDER BY a.name, c.detected_at_ms, c.step_ms")) {
+                    statement.setLong(1, query.toSecond());
+                    statement.setLong(2, query.fromSecond());
+                    try (ResultSet rs = statement.executeQuery()) {
+                        while (rs.next() && steps.size() < limit) {
+                            final String agent = rs.getString(1);
+                            if (agents == null || agents.contains(agent)) {
+                                steps.add(new AgentClockStep(agent, new ClockStep(rs.getLong(2), rs.getLong(3),
+                                    rs.getLong(4), rs.getLong(5))));
+                            }
+                        }
+                    }
+                }
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (final SQLException e) {
+            throw failure(e);
+        }
+        return steps;
+    }
+
+    /** Agent names a query's filters select, or null for all (no filter). */
+    private Set<String> agentsInScope(final UsageQuery query) throws SQLException {
+        if (query.agent() == null && query.interfaceName() == null && query.profile() == null) {
+            return null;
+        }
+        final Map<Long, SeriesDirectory.Series> series = seriesDirectory.current(connection);
+        final Set<String> agents = new HashSet<>();
+        final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
+            query.profile());
+        for (final Long id : matching) {
+            agents.add(series.get(id).agent());
+        }
+        if (query.agent() != null && query.interfaceName() == null && query.profile() == null) {
+            agents.add(query.agent()); // an agent whose steps came with no usage yet
+        }
+        return agents;
+    }
+
+    List<MergedRecord> mergedRecords(final UsageQuery query, final long bucketSeconds, final int limit)
+        throws StoreException {
+        final List<MergedRecord> records = new ArrayList<>();
+        try {
+            connection.setAutoCommit(false);
+            try {
+                final Map<Long, SeriesDirectory.Series> series = seriesDirectory.current(connection);
+                final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
+                    query.profile());
+                if (matching != null && matching.isEmpty()) {
+                    return records;
+                }
+                final String seriesFilter = matching == null ? "" : " AND series IN (" + join(matching) + ")";
+                // A record overlaps [from, to) when bucket < to and bucket + span > from; spans are at most a day,
+                // which bounds the index range from below.
+                try (PreparedStatement statement = connection.prepareStatement("SELECT bucket, series, " +
+                    "span_seconds FROM coarse_span WHERE bucket > ? AND bucket < ? AND bucket + span_seconds > ? " +
+                    "AND (span_seconds > ? OR bucket < ? OR bucket + span_seconds > ?)" + seriesFilter +
+                    " ORDER BY bucket, series LIMIT ?")) {
+                    statement.setLong(1, query.fromSecond() - WireFormat.MAX_SPAN_SECONDS);
+                    statement.setLong(2, query.toSecond());
+                    statement.setLong(3, query.fromSecond());
+                    statement.setLong(4, bucketSeconds);
+                    statement.setLong(5, query.fromSecond());
+                    statement.setLong(6, query.toSecond());
+                    statement.setInt(7, limit);
+                    try (ResultSet rs = statement.executeQuery()) {
+                        while (rs.next()) {
+                            final SeriesDirectory.Series s = series.get(rs.getLong(2));
+                            if (s == null) {
+                                throw new IllegalStateException("series dictionary : id " + rs.getLong(2) +
+                                    " missing");
+                            }
+                            records.add(new MergedRecord(s.agent(), s.interfaceName(), s.profile(), rs.getLong(1),
+                                rs.getInt(3)));
+                        }
+                    }
+                }
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (final SQLException | IllegalStateException e) {
+            throw failure(e);
+        }
+        return records;
     }
 
     /**

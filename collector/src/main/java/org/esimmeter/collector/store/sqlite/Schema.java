@@ -7,9 +7,11 @@ import java.sql.Statement;
 import org.esimmeter.collector.store.Resolution;
 
 /**
- * Tables of the SQLite store (schema version 1, kept in {@code PRAGMA user_version}).
+ * Tables of the SQLite store (schema version 2, kept in {@code PRAGMA user_version}; a version 1 file is upgraded
+ * in place when opened).
  * <pre>
- * agent     (id PK, name UNIQUE, last_seen, last_sequence, sequence_floor)    dictionary + last-seen
+ * agent     (id PK, name UNIQUE, last_seen, last_sequence, sequence_floor,
+ *            merged_records, merged_seconds, implausible_seconds)           dictionary + last-seen + degradation
  * batch_log (agent, sequence) PK, stored_at                WITHOUT ROWID     dedup, same transaction as the data
  * series    (id PK, agent, interface, profile) UNIQUE, last_second          dictionary: what a usage row belongs to
  * flow      (id PK, direction, ip_version, protocol, src, src_port, dst, dst_port) UNIQUE      flow dictionary
@@ -18,6 +20,9 @@ import org.esimmeter.collector.store.Resolution;
  * flow_1s   (bucket, series) PK, flows BLOB ({@link FlowBlob}) WITHOUT ROWID   per-second flow detail, compact
  * flow_1m | flow_1h | flow_1d
  *           (bucket, series, flow) PK, packets, wire_bytes, ip_bytes  WITHOUT ROWID   flow rollups
+ * coarse_span (bucket, series) PK, span_seconds              WITHOUT ROWID     merged records (span > 1 s): their
+ *                                                                              usage is in the rows at bucket
+ * clock_step (agent, detected_at_ms, step_ms) PK, affected_from, affected_to, sequence, stored_at   WITHOUT ROWID
  * </pre>
  * Every data table leads its primary key with the bucket: rows arrive in time order, so inserts land on the
  * right-most pages of each B-tree (hot in the page cache), a range query is one index range, and retention is a
@@ -25,7 +30,7 @@ import org.esimmeter.collector.store.Resolution;
  * so rollups stay exact per profile even when the change happens in the middle of a day.
  */
 final class Schema {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     /** Counter columns in {@link org.esimmeter.wire.TrafficCounters} order: direction-major, then metric. */
     static final String COUNTER_COLUMNS =
@@ -53,11 +58,17 @@ final class Schema {
             if (version == VERSION) {
                 return;
             }
+            if (version == 1) {
+                upgradeFrom1(connection);
+                return;
+            }
             if (version != 0) {
                 throw new SQLException("schema version : " + version + " (expected: " + VERSION + ")");
             }
             statement.executeUpdate("CREATE TABLE agent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, " +
-                "last_seen INTEGER NOT NULL, last_sequence INTEGER NOT NULL, sequence_floor INTEGER)");
+                "last_seen INTEGER NOT NULL, last_sequence INTEGER NOT NULL, sequence_floor INTEGER, " +
+                "merged_records INTEGER NOT NULL DEFAULT 0, merged_seconds INTEGER NOT NULL DEFAULT 0, " +
+                "implausible_seconds INTEGER NOT NULL DEFAULT 0)");
             statement.executeUpdate("CREATE TABLE batch_log (agent INTEGER NOT NULL, sequence INTEGER NOT NULL, " +
                 "stored_at INTEGER NOT NULL, PRIMARY KEY (agent, sequence)) WITHOUT ROWID");
             statement.executeUpdate("CREATE TABLE series (id INTEGER PRIMARY KEY, agent INTEGER NOT NULL, " +
@@ -85,7 +96,35 @@ final class Schema {
                         "PRIMARY KEY (bucket, series, flow)) WITHOUT ROWID");
                 }
             }
+            createVersion2Tables(statement);
             statement.executeUpdate("PRAGMA user_version = " + VERSION);
         }
+    }
+
+    /** Version 1 to 2 (merged records and clock steps), in one transaction: an upgrade cut short leaves version 1. */
+    private static void upgradeFrom1(final Connection connection) throws SQLException {
+        connection.setAutoCommit(false);
+        try (Statement statement = connection.createStatement()) {
+            for (final String column : new String[] {"merged_records", "merged_seconds", "implausible_seconds"}) {
+                statement.executeUpdate("ALTER TABLE agent ADD COLUMN " + column + " INTEGER NOT NULL DEFAULT 0");
+            }
+            createVersion2Tables(statement);
+            statement.executeUpdate("PRAGMA user_version = " + VERSION);
+            connection.commit();
+        } catch (final SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
+    private static void createVersion2Tables(final Statement statement) throws SQLException {
+        statement.executeUpdate("CREATE TABLE coarse_span (bucket INTEGER NOT NULL, " +
+            "series INTEGER NOT NULL, span_seconds INTEGER NOT NULL, PRIMARY KEY (bucket, series)) WITHOUT ROWID");
+        statement.executeUpdate("CREATE TABLE clock_step (agent INTEGER NOT NULL, " +
+            "detected_at_ms INTEGER NOT NULL, step_ms INTEGER NOT NULL, affected_from INTEGER NOT NULL, " +
+            "affected_to INTEGER NOT NULL, sequence INTEGER NOT NULL, stored_at INTEGER NOT NULL, " +
+            "PRIMARY KEY (agent, detected_at_ms, step_ms)) WITHOUT ROWID");
     }
 }

@@ -13,9 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
+import org.esimmeter.collector.store.AgentClockStep;
 import org.esimmeter.collector.store.AgentInfo;
 import org.esimmeter.collector.store.GroupUsage;
 import org.esimmeter.collector.store.IngestOutcome;
+import org.esimmeter.collector.store.MergedRecord;
 import org.esimmeter.collector.store.RetentionPolicy;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.UsagePoint;
@@ -45,6 +47,9 @@ import org.sqlite.SQLiteConfig;
  *     interior from coarse rows, edges from finer ones, never the same second twice; a 30-day query reads at most
  *     ~30 day rows plus ~4 x 59 edge rows per series. If retention already removed the fine rows an unaligned edge
  *     needs, that edge has no data (coarse rows are never split).</li>
+ * <li><b>Merged records and clock steps.</b> A merged record (span > 1 s, from the agent's spool at its cap) is
+ *     stored like a second at its first second, so rollups and totals stay exact; {@code coarse_span} remembers
+ *     where they are. Clock steps are stored with their batch. Both are read back for the notices of a query.</li>
  * <li><b>Readers.</b> WAL lets queries run on their own connections (a small pool) while the writer commits; each
  *     query is one read transaction, so all its pieces see the same snapshot.</li>
  * </ul>
@@ -129,7 +134,15 @@ public final class SqliteUsageStore implements UsageStore {
 
     @Override
     public IngestOutcome ingest(final Batch batch) throws StoreException {
-        final IngestWriter.IngestJob job = new IngestWriter.IngestJob(batch);
+        return ingestAll(List.of(batch)).get(0);
+    }
+
+    @Override
+    public List<IngestOutcome> ingestAll(final List<Batch> batches) throws StoreException {
+        if (batches.isEmpty()) {
+            return List.of();
+        }
+        final IngestWriter.IngestJob job = new IngestWriter.IngestJob(batches);
         enqueue(job);
         return await(job.done);
     }
@@ -198,6 +211,27 @@ public final class SqliteUsageStore implements UsageStore {
         final QueryReader reader = borrow();
         try {
             return reader.top(query, limit);
+        } finally {
+            readers.add(reader);
+        }
+    }
+
+    @Override
+    public List<AgentClockStep> clockSteps(final UsageQuery query, final int limit) throws StoreException {
+        final QueryReader reader = borrow();
+        try {
+            return reader.clockSteps(query, limit);
+        } finally {
+            readers.add(reader);
+        }
+    }
+
+    @Override
+    public List<MergedRecord> mergedRecords(final UsageQuery query, final long bucketSeconds, final int limit)
+        throws StoreException {
+        final QueryReader reader = borrow();
+        try {
+            return reader.mergedRecords(query, bucketSeconds, limit);
         } finally {
             readers.add(reader);
         }
