@@ -1,5 +1,7 @@
 package org.esimmeter.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import java.util.regex.MatchResult;
@@ -27,6 +29,24 @@ record ShipSummary(String line, long secondsEncoded, long batchesAcknowledged, l
         assertNotNull(last, "no shipping summary in the agent's log: " + agentLog);
         return new ShipSummary(last.group(), number(last, 2), number(last, 3), number(last, 4), number(last, 5),
             number(last, 6), number(last, 7), number(last, 8), number(last, 9));
+    }
+
+    /**
+     * The last summary of an agent that stopped cleanly, checked: each of its {@code jsonLines} seconds was encoded
+     * for the collector and acknowledged, none refused or dropped, nothing left queued, no word of unacknowledged
+     * batches in the log. Returned for further checks.
+     */
+    static ShipSummary assertEverySecondAcknowledged(final String agentLog, final int jsonLines) {
+        final ShipSummary last = last(agentLog);
+        assertEquals(jsonLines, last.secondsEncoded(), "seconds encoded for the collector vs JSON lines written: " +
+            last.line());
+        assertEquals(last.secondsEncoded(), last.secondsAcknowledged(), "seconds acknowledged: " + last.line());
+        assertEquals(0, last.batchesRefused(), "batches refused: " + last.line());
+        assertEquals(0, last.batchesDropped(), "batches dropped: " + last.line());
+        assertEquals(0, last.secondsDropped(), "seconds dropped: " + last.line());
+        assertEquals(0, last.bytesQueued(), "bytes still queued: " + last.line());
+        assertFalse(agentLog.contains("not acknowledged"), agentLog);
+        return last;
     }
 
     private static long number(final MatchResult match, final int group) {

@@ -1,12 +1,19 @@
 package org.esimmeter.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +31,7 @@ import org.esimmeter.collector.store.UsageQuery;
 import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.TrafficCounters;
+import org.sqlite.SQLiteConfig;
 
 /**
  * What a live test's collector stored, read back through the store API after the collector stopped, and the two
@@ -50,6 +58,90 @@ record StoredUsage(List<GroupUsage> totals, List<UsagePoint> seconds) {
             lines.add(Api.JSON.readTree(line));
         }
         return lines;
+    }
+
+    /**
+     * The sequence numbers of the batches the collector stored for {@code agent}, ascending: its dedup log, read
+     * over SQL since the store API does not list it. Safe while the collector runs (WAL: a reader never blocks it).
+     */
+    static List<Long> sequences(final Path dataDirectory, final String agent) throws SQLException {
+        final SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout(10_000);
+        try (Connection connection = config.createConnection("jdbc:sqlite:" +
+                dataDirectory.resolve(SqliteUsageStore.FILE_NAME));
+             PreparedStatement select = connection.prepareStatement("SELECT b.sequence FROM batch_log b " +
+                 "JOIN agent a ON a.id = b.agent WHERE a.name = ? ORDER BY b.sequence")) {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("PRAGMA query_only = true");
+            }
+            select.setString(1, agent);
+            final List<Long> sequences = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    sequences.add(rows.getLong(1));
+                }
+            }
+            return sequences;
+        }
+    }
+
+    /** libpcap dropped nothing: every line of each uplink (there is at least one) says 0. */
+    static void assertNoPcapDrops(final List<JsonNode> lines) {
+        for (final String iface : LiveUplinks.INTERFACES) {
+            final List<JsonNode> ofInterface = lines.stream()
+                .filter(line -> iface.equals(line.path("interface").asText())).toList();
+            assertFalse(ofInterface.isEmpty(), iface + " : no per-second line");
+            for (final JsonNode line : ofInterface) {
+                assertEquals(0, line.path("pcap").path("dropped").asLong(-1), iface + " : libpcap drops: " + line);
+            }
+        }
+    }
+
+    /**
+     * The {@link #sequences} once they have not changed for {@code stableFor}: a collector still committing a batch
+     * whose sender died has finished with it.
+     */
+    static List<Long> awaitSequencesSettled(final Path dataDirectory, final String agent, final Duration stableFor,
+        final Duration timeout) throws SQLException {
+        final long deadlineNs = System.nanoTime() + timeout.toNanos();
+        List<Long> last = sequences(dataDirectory, agent);
+        long stableSinceNs = System.nanoTime();
+        while (System.nanoTime() - stableSinceNs < stableFor.toNanos()) {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "the collector's batch log for " + agent + " kept " +
+                "changing for " + timeout + ": " + last);
+            try {
+                Thread.sleep(20); // the poll interval
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            final List<Long> now = sequences(dataDirectory, agent);
+            if (!now.equals(last)) {
+                last = now;
+                stableSinceNs = System.nanoTime();
+            }
+        }
+        return last;
+    }
+
+    /**
+     * The lines' sums by interface as the kernel counts them: down as rx and up as tx, packets and wire bytes.
+     * Fails on a line with traffic of unknown direction (the live uplinks have none).
+     */
+    static Map<String, Counters> linesAsKernel(final List<JsonNode> lines) {
+        final Map<String, Counters> byInterface = new TreeMap<>();
+        Usage.linesByInterfaceSecond(lines).forEach((key, sums) -> {
+            assertEquals(0, sums[Direction.UNKNOWN * 3 + TrafficCounters.PACKETS], key + " : unknown direction");
+            final int down = Direction.DOWN * 3;
+            final int up = Direction.UP * 3;
+            final Counters counters = new Counters(sums[down + TrafficCounters.PACKETS],
+                sums[down + TrafficCounters.WIRE_BYTES], sums[up + TrafficCounters.PACKETS],
+                sums[up + TrafficCounters.WIRE_BYTES]);
+            byInterface.merge(key.substring(0, key.indexOf(' ')), counters, (a, b) -> new Counters(
+                a.rxPackets() + b.rxPackets(), a.rxBytes() + b.rxBytes(), a.txPackets() + b.txPackets(),
+                a.txBytes() + b.txBytes()));
+        });
+        return byInterface;
     }
 
     /**
