@@ -13,11 +13,14 @@ import java.util.regex.Pattern;
  * so the last one in the log is the one that counts.
  */
 record ShipSummary(String line, long secondsEncoded, long batchesAcknowledged, long secondsAcknowledged,
-    long batchesRefused, long batchesDropped, long secondsDropped, long failedAttempts, long bytesQueued) {
+    long batchesRefused, long batchesDropped, long secondsDropped, long failedAttempts, long bytesQueued, long merges,
+    long secondsMerged, long clockSteps) {
 
     static final Pattern PATTERN = Pattern.compile("collector (\\S+): (\\d+) seconds encoded, " +
-        "(\\d+) batches \\((\\d+) seconds\\) acknowledged, (\\d+) refused, (\\d+) dropped \\((\\d+) seconds\\), " +
-        "(\\d+) failed attempts, (\\d+) bytes queued");
+        "(\\d+) batches \\((\\d+) records\\) acknowledged in (\\d+) requests, (\\d+) refused, " +
+        "(\\d+) failed attempts, (\\d+) bytes queued \\((\\d+) in memory\\); spool merges (\\d+) " +
+        "\\((\\d+) per-second records merged, coarsest queued: (\\w+)\\), (\\d+) dropped \\((\\d+) records\\); " +
+        "clock steps (\\d+)");
 
     /** The last summary in the agent's log; fails when there is none. */
     static ShipSummary last(final String agentLog) {
@@ -27,8 +30,9 @@ record ShipSummary(String line, long secondsEncoded, long batchesAcknowledged, l
             last = matcher.toMatchResult();
         }
         assertNotNull(last, "no shipping summary in the agent's log: " + agentLog);
-        return new ShipSummary(last.group(), number(last, 2), number(last, 3), number(last, 4), number(last, 5),
-            number(last, 6), number(last, 7), number(last, 8), number(last, 9));
+        return new ShipSummary(last.group(), number(last, 2), number(last, 3), number(last, 4), number(last, 6),
+            number(last, 13), number(last, 14), number(last, 7), number(last, 8), number(last, 10), number(last, 11),
+            number(last, 15));
     }
 
     /**
@@ -45,6 +49,7 @@ record ShipSummary(String line, long secondsEncoded, long batchesAcknowledged, l
         assertEquals(0, last.batchesDropped(), "batches dropped: " + last.line());
         assertEquals(0, last.secondsDropped(), "seconds dropped: " + last.line());
         assertEquals(0, last.bytesQueued(), "bytes still queued: " + last.line());
+        assertEquals(0, last.merges(), "spool merges (the cap was not meant to be reached): " + last.line());
         assertFalse(agentLog.contains("not acknowledged"), agentLog);
         return last;
     }
