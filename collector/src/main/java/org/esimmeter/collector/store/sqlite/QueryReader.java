@@ -166,6 +166,19 @@ final class QueryReader {
         return steps;
     }
 
+    /**
+     * The SQL condition on {@code series} for a query's agent/interface/profile filters: empty for all, null when no
+     * series matches (the answer is empty without reading a row).
+     */
+    private static String seriesFilter(final Map<Long, SeriesDirectory.Series> series, final UsageQuery query) {
+        final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
+            query.profile());
+        if (matching != null && matching.isEmpty()) {
+            return null;
+        }
+        return matching == null ? "" : " AND series IN (" + join(matching) + ")";
+    }
+
     /** Agent names a query's filters select, or null for all (no filter). */
     private Set<String> agentsInScope(final UsageQuery query) throws SQLException {
         if (query.agent() == null && query.interfaceName() == null && query.profile() == null) {
@@ -191,12 +204,10 @@ final class QueryReader {
             connection.setAutoCommit(false);
             try {
                 final Map<Long, SeriesDirectory.Series> series = seriesDirectory.current(connection);
-                final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
-                    query.profile());
-                if (matching != null && matching.isEmpty()) {
+                final String seriesFilter = seriesFilter(series, query);
+                if (seriesFilter == null) {
                     return records;
                 }
-                final String seriesFilter = matching == null ? "" : " AND series IN (" + join(matching) + ")";
                 // A record overlaps [from, to) when bucket < to and bucket + span > from; spans are at most a day,
                 // which bounds the index range from below.
                 try (PreparedStatement statement = connection.prepareStatement("SELECT bucket, series, " +
@@ -242,12 +253,10 @@ final class QueryReader {
             connection.setAutoCommit(false);
             try {
                 final Map<Long, SeriesDirectory.Series> series = seriesDirectory.current(connection);
-                final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
-                    query.profile());
-                if (matching != null && matching.isEmpty()) {
+                final String seriesFilter = seriesFilter(series, query);
+                if (seriesFilter == null) {
                     return new TreeMap<>();
                 }
-                final String seriesFilter = matching == null ? "" : " AND series IN (" + join(matching) + ")";
                 final List<RangePlan.Piece> pieces = RangePlan.cover(query.fromSecond(), query.toSecond(), coarsest);
                 final Resolution step = query.step();
                 final long fixedBucket = query.fromSecond();
