@@ -283,7 +283,10 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         return System.currentTimeMillis() * 1000;
     }
 
-    /** The spool's lease (file I/O only when a block runs out), or the in-memory counter of a replay. */
+    /**
+     * The spool's lease (file I/O only when a block runs out, and the batch thread renews it ahead), or the in-memory
+     * counter of a replay, under the capture lock (reentrant: the capture thread holds it already).
+     */
     private long takeSequence() {
         if (spool != null) {
             return spool.nextSequence();
@@ -311,7 +314,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             final OpenBatch batch = active;
             if (!batch.begun) {
                 // The spool's lease is renewed ahead by the batch thread: no file I/O here in practice.
-                batch.sequence = spool != null ? spool.nextSequence() : nextSequence++;
+                batch.sequence = takeSequence();
                 batch.writer.begin(batch.buffer, settings.agentId(), batch.sequence);
                 batch.begun = true;
                 batch.begunNanos = System.nanoTime();
@@ -446,7 +449,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     if (full == null && spare != null && (active.begun || !pendingSteps.isEmpty() && !closed)) {
                         if (!active.begun) {
                             // A step report with no second to ride on: an empty batch carries it.
-                            active.sequence = spool != null ? spool.nextSequence() : nextSequence++;
+                            active.sequence = takeSequence();
                             active.writer.begin(active.buffer, settings.agentId(), active.sequence);
                             active.begun = true;
                         }
