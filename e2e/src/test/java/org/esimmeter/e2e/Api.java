@@ -14,8 +14,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.stream.Stream;
 import org.esimmeter.wire.WireFormat;
 
 /** The collector's HTTP API as a client sees it: reads with the read token, ingest with an agent's token. */
@@ -46,6 +48,37 @@ final class Api {
             return JSON.readTree(response.body());
         } catch (final IOException e) {
             throw new AssertionError("GET " + uri + " : not JSON: " + response.body(), e);
+        }
+    }
+
+    /** GET /metrics: every sample of the Prometheus text, by series (name and labels as written). */
+    Metrics metrics() {
+        final URI uri = base.resolve("/metrics");
+        final HttpResponse<String> response = send(HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET().build());
+        assertEquals(200, response.statusCode(), () -> "GET " + uri + " : " + response.body());
+        final Map<String, Double> samples = new LinkedHashMap<>();
+        for (final String line : response.body().split("\n")) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                final int space = line.lastIndexOf(' ');
+                samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return new Metrics(response.body(), samples);
+    }
+
+    /** A /metrics answer: its text, and its samples by series. */
+    record Metrics(String text, Map<String, Double> samples) {
+
+        /** The one sample of {@code name} that carries every one of {@code labels} ({@code outcome="stored"}). */
+        long value(final String name, final String... labels) {
+            final List<Double> values = samples.entrySet().stream()
+                .filter(sample -> sample.getKey().equals(name) || sample.getKey().startsWith(name + "{") &&
+                    Stream.of(labels).allMatch(sample.getKey()::contains))
+                .map(Map.Entry::getValue).toList();
+            assertEquals(1, values.size(), () -> "samples of " + name + " " + List.of(labels) + " in:\n" + text);
+            final double value = values.get(0);
+            assertEquals(Math.rint(value), value, () -> name + " is not a whole number: " + value);
+            return (long) value;
         }
     }
 

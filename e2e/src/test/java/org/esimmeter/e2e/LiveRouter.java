@@ -41,6 +41,8 @@ final class LiveRouter implements AutoCloseable {
     private final List<CollectorProcess> collectors = new ArrayList<>();
     /** Set by {@link #configureShipping}. */
     private Shipping shipping;
+    /** Opened by the first {@link #api()}. */
+    private PortBridge bridge;
     /** Complete JSON lines in the file when the agent last started: where that run's lines begin. */
     private int linesBeforeStart;
 
@@ -71,8 +73,11 @@ final class LiveRouter implements AutoCloseable {
         return router;
     }
 
-    /** Where the agent and the collector of a test find each other: both configurations, written. */
-    record Shipping(Path collectorConfig, Path agentConfig) {
+    /**
+     * Where the agent and the collector of a test find each other: both configurations, written, and the collector's
+     * read token.
+     */
+    record Shipping(Path collectorConfig, Path agentConfig, String readToken) {
     }
 
     /**
@@ -83,7 +88,7 @@ final class LiveRouter implements AutoCloseable {
         final CollectorProcess.Config config = new CollectorProcess.Config(dataDirectory()).port(COLLECTOR_PORT);
         final String token = config.agent(agent);
         shipping = new Shipping(config.write(dir.resolve("collector.yaml")),
-            writeAgentConfig(agent, token, collectorSettings));
+            writeAgentConfig(agent, token, collectorSettings), config.readToken());
         return shipping;
     }
 
@@ -112,6 +117,17 @@ final class LiveRouter implements AutoCloseable {
         final CollectorProcess collector = CollectorProcess.startInNamespace(network.router, config);
         collectors.add(collector);
         return collector;
+    }
+
+    /**
+     * The HTTP API of the collector on {@link #COLLECTOR_PORT}, as this process reaches it (the router namespace's
+     * loopback is not this one's: a {@link PortBridge}), with the read token. Asks whichever collector runs there.
+     */
+    Api api() {
+        if (bridge == null) {
+            bridge = PortBridge.open(network, network.router, COLLECTOR_PORT, dir);
+        }
+        return new Api(bridge.url(), shipping.readToken());
     }
 
     /** The agent's URL for the collector: the router namespace's loopback, {@link #COLLECTOR_PORT}. */
@@ -181,6 +197,12 @@ final class LiveRouter implements AutoCloseable {
         return network.read(network.err("agent"));
     }
 
+    /** Waits until the log of the agent started last contains {@code text}. */
+    void awaitAgentLog(final String text, final Duration timeout) {
+        LiveNetwork.await("the agent's log to say \"" + text + "\"", timeout, () -> agentLog().contains(text),
+            this::agentLog);
+    }
+
     /**
      * How an agent's run ended: its exit status, the time from the signal to its exit, its whole log, the JSON lines
      * it wrote (complete ones; {@code linesComplete} is false if it left a partial line behind), the spool's segment
@@ -192,6 +214,11 @@ final class LiveRouter implements AutoCloseable {
         /** {@link ShipSummary#assertEverySecondAcknowledged} for this run's log and lines. */
         ShipSummary assertEverySecondAcknowledged() {
             return ShipSummary.assertEverySecondAcknowledged(log, lines.size());
+        }
+
+        /** {@link ShipSummary#assertEverySecondAcknowledgedOrMerged} for this run's log and lines. */
+        ShipSummary assertEverySecondAcknowledgedOrMerged() {
+            return ShipSummary.assertEverySecondAcknowledgedOrMerged(log, lines.size());
         }
 
         /** Nothing crossed the uplinks from when {@code counters} were read to the agent's exit. */
@@ -324,7 +351,13 @@ final class LiveRouter implements AutoCloseable {
                 collector.close();
             }
         } finally {
-            network.close();
+            try {
+                if (bridge != null) {
+                    bridge.close();
+                }
+            } finally {
+                network.close();
+            }
         }
     }
 }

@@ -148,6 +148,25 @@ final class Usage {
         return seconds;
     }
 
+    /**
+     * Sums keyed "interface profile second" (as {@link #linesByInterfaceSecond}) added up into UTC-aligned buckets of
+     * {@code stepSeconds}, keyed "interface profile bucketStart".
+     */
+    static SortedMap<String, long[]> byInterfaceBucket(final Map<String, long[]> byInterfaceSecond,
+        final long stepSeconds) {
+        final SortedMap<String, long[]> buckets = new TreeMap<>();
+        byInterfaceSecond.forEach((key, sums) -> {
+            final int space = key.lastIndexOf(' ');
+            final long bucket = Math.floorDiv(Long.parseLong(key.substring(space + 1)), stepSeconds) * stepSeconds;
+            final long[] into = buckets.computeIfAbsent(key.substring(0, space + 1) + bucket,
+                b -> new long[sums.length]);
+            for (int i = 0; i < sums.length; i++) {
+                into[i] += sums[i];
+            }
+        });
+        return buckets;
+    }
+
     private static boolean allZero(final long[] sums) {
         return Arrays.stream(sums).allMatch(value -> value == 0);
     }
