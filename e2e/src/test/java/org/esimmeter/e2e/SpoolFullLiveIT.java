@@ -68,9 +68,9 @@ class SpoolFullLiveIT {
     private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(45);
     private static final Duration AGENT_STOP_TIMEOUT = Duration.ofSeconds(15);
     /** The agent's WARN line of one merge (CollectorSink.merge). */
-    private static final Pattern MERGE_LINE = Pattern.compile("spool at its cap \\((\\d+) of (\\d+) bytes " +
-        "unacknowledged\\): merged (\\d+) batches \\((\\d+) bytes\\) into (\\d+) (\\w+)-level records \\((\\d+) " +
-        "bytes\\); totals stay exact, the detail inside each (\\d+) s span is lost");
+    private static final Pattern MERGE_LINE = Pattern.compile("spool at its cap of (\\d+) bytes: merged (\\d+) " +
+        "batches \\((\\d+) bytes\\) into (\\d+) (\\w+)-level records \\((\\d+) bytes\\), (\\d+) -> (\\d+) bytes " +
+        "unacknowledged; totals stay exact, the detail inside each (\\d+) s span is lost");
 
     @TempDir
     static Path dir;
@@ -159,11 +159,11 @@ class SpoolFullLiveIT {
         final List<MatchResult> merges = mergeLines();
         assertFalse(merges.isEmpty(), "no merge line in the agent's log: " + agentStop.log());
         // The first merge comes when the backlog passes the cap; the merges go on until it fits in three quarters.
-        assertTrue(Long.parseLong(merges.get(0).group(1)) > SPOOL_MAX_BYTES, "first merge below the cap: " +
+        assertTrue(Long.parseLong(merges.get(0).group(7)) > SPOOL_MAX_BYTES, "first merge below the cap: " +
             merges.get(0).group());
         for (final MatchResult merge : merges) {
-            assertEquals(SPOOL_MAX_BYTES, Long.parseLong(merge.group(2)), "cap named: " + merge.group());
-            assertTrue(Long.parseLong(merge.group(1)) > SPOOL_MAX_BYTES / 4 * 3, "a merge below three quarters " +
+            assertEquals(SPOOL_MAX_BYTES, Long.parseLong(merge.group(1)), "cap named: " + merge.group());
+            assertTrue(Long.parseLong(merge.group(7)) > SPOOL_MAX_BYTES / 4 * 3, "a merge below three quarters " +
                 "of the cap: " + merge.group());
         }
         final ShipSummary last = ShipSummary.last(agentStop.log());
@@ -359,7 +359,7 @@ class SpoolFullLiveIT {
 
     /** The longest span the agent's merge lines name. */
     private static long coarsestSpanLogged() {
-        return mergeLines().stream().mapToLong(merge -> Long.parseLong(merge.group(8))).max()
+        return mergeLines().stream().mapToLong(merge -> Long.parseLong(merge.group(9))).max()
             .orElseThrow(() -> new AssertionError("no merge line in the agent's log: " + agentStop.log()));
     }
 

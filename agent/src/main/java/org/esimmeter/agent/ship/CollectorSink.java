@@ -218,7 +218,6 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private volatile String lastRejection;
     // The last attempt failed: a stop does not wait for a collector that is not answering.
     private volatile boolean failing;
-    private volatile MergeLevel coarsestQueued = MergeLevel.SECOND;
 
     private final Thread batchThread;
     private final Thread sendThread;
@@ -620,11 +619,6 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             }
         }
         dropOverCap();
-        MergeLevel coarsest = MergeLevel.SECOND;
-        for (final ClosedBatch batch : queue) {
-            coarsest = batch.level.compareTo(coarsest) > 0 ? batch.level : coarsest;
-        }
-        coarsestQueued = coarsest;
     }
 
     /** Replaces {@code chunk} by its merge at {@code level}, on disk first when any of it was on disk. */
@@ -709,11 +703,11 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         merges.incrementAndGet();
         batchesMerged.addAndGet(chunk.size());
         secondsMerged.addAndGet(secondsIn);
-        LOG.warn("spool at its cap ({} of {} bytes unacknowledged): merged {} batches ({} bytes) into {} {}-level " +
-            "records ({} bytes); totals stay exact, the detail inside each {} s span is lost; {} per-second records " +
-            "merged so far", queuedBytes + bytesIn - bytesOut, settings.spoolMaxBytes(), chunk.size(), bytesIn,
-            replacements.stream().mapToInt(b -> b.seconds).sum(), level.name().toLowerCase(Locale.ROOT),
-            bytesOut, level.spanSeconds, secondsMerged.get());
+        LOG.warn("spool at its cap of {} bytes: merged {} batches ({} bytes) into {} {}-level records ({} bytes), " +
+            "{} -> {} bytes unacknowledged; totals stay exact, the detail inside each {} s span is lost; {} " +
+            "per-second records merged so far", settings.spoolMaxBytes(), chunk.size(), bytesIn,
+            replacements.stream().mapToInt(b -> b.seconds).sum(), level.name().toLowerCase(Locale.ROOT), bytesOut,
+            queuedBytes + bytesIn - bytesOut, queuedBytes, level.spanSeconds, secondsMerged.get());
         evict();
         return true;
     }
@@ -1186,9 +1180,15 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         return secondsMerged.get();
     }
 
-    /** The coarsest detail now queued: "second" in steady state, "minute" and up after a merge. */
+    /** The coarsest detail now queued: "second" in steady state (and when empty), "minute" and up after a merge. */
     public String coarsestQueued() {
-        return coarsestQueued.name().toLowerCase(Locale.ROOT);
+        MergeLevel coarsest = MergeLevel.SECOND;
+        synchronized (queue) {
+            for (final ClosedBatch batch : queue) {
+                coarsest = batch.level.compareTo(coarsest) > 0 ? batch.level : coarsest;
+            }
+        }
+        return coarsest.name().toLowerCase(Locale.ROOT);
     }
 
     /** Wall-clock steps seen (and reported to the collector). */
