@@ -1,6 +1,6 @@
 package org.esimmeter.agent;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.BufferedOutputStream;
 import java.io.File;
 import java.io.FileOutputStream;
@@ -27,6 +27,7 @@ import org.esimmeter.agent.meter.InterfaceMeter;
 import org.esimmeter.agent.meter.InterfaceMetrics;
 import org.esimmeter.agent.meter.SecondSink;
 import org.esimmeter.agent.meter.UsageTotals;
+import org.esimmeter.agent.metrics.AgentMetrics;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
 import org.esimmeter.agent.ship.CollectorSink;
@@ -106,6 +107,7 @@ public final class AgentMain {
             CollectorSink collector = null;
             OutputStream stream = null;
             JsonLinesSink lines = null;
+            AgentMetrics metrics = null;
             try {
                 if (agentConfig.collector() != null) {
                     collector = openCollector(agentConfig.collector());
@@ -128,7 +130,8 @@ public final class AgentMain {
                 } catch (final CaptureException e) {
                     throw new UsageException(e.getMessage(), e);
                 }
-                final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                metrics = new AgentMetrics();
+                final MeterRegistry registry = metrics.registry();
                 new InterfaceMetrics(capture.meters()).bindTo(registry);
                 if (collector != null) {
                     new ShipMetrics(collector).bindTo(registry);
@@ -142,7 +145,7 @@ public final class AgentMain {
                 summaries.scheduleAtFixedRate(() -> {
                     capture.meters().forEach(meter -> LOG.info(InterfaceMetrics.summary(registry, meter)));
                     if (shipper != null) {
-                        LOG.info(shipSummary(shipper));
+                        LOG.info(ShipMetrics.summary(registry, shipper));
                     }
                 }, 60, 60, TimeUnit.SECONDS);
                 final Thread stopper = new Thread(() -> {
@@ -162,6 +165,7 @@ public final class AgentMain {
                 }, "shutdown");
                 Runtime.getRuntime().addShutdownHook(stopper);
                 try {
+                    metrics.serve(agentConfig.metrics());
                     capture.run();
                 } finally {
                     summaries.shutdownNow();
@@ -175,7 +179,7 @@ public final class AgentMain {
                 if (collector != null) {
                     // Within the shutdown hook's 5 s: the last seconds get 3 s to reach the collector.
                     collector.close(3000);
-                    LOG.info(shipSummary(collector));
+                    LOG.info(ShipMetrics.summary(registry, collector));
                     collector = null;
                 }
                 drained.set(true);
@@ -189,6 +193,9 @@ public final class AgentMain {
                     }
                     if (collector != null) {
                         collector.close(0);
+                    }
+                    if (metrics != null) {
+                        metrics.close();
                     }
                 } finally {
                     finished.countDown();
@@ -364,16 +371,6 @@ public final class AgentMain {
         LOG.info("shipping to {} as agent {}, spooling in {} ({}, written at most every {} s, cap {} bytes)",
             sink.ingestUri(), config.agentId(), directory, fileSystem, flushSeconds, config.spoolMaxBytes());
         return sink;
-    }
-
-    private static String shipSummary(final CollectorSink sink) {
-        return String.format("collector %s: %d seconds encoded, %d batches (%d records) acknowledged in %d requests, " +
-            "%d refused, %d failed attempts, %d bytes queued (%d in memory); spool merges %d (%d per-second records " +
-            "merged, coarsest queued: %s), %d dropped (%d records); clock steps %d", sink.ingestUri(),
-            sink.secondsEncoded(), sink.batchesAcknowledged(), sink.secondsAcknowledged(), sink.requestsAcknowledged(),
-            sink.batchesRejected(), sink.attemptsFailed(), sink.queuedBytes(), sink.memoryBytes(), sink.merges(),
-            sink.secondsMerged(), sink.coarsestQueued(), sink.batchesDropped(), sink.secondsDropped(),
-            sink.clockSteps());
     }
 
     /** Both sinks, in order; either may be absent. */

@@ -1,6 +1,7 @@
 package org.esimmeter.agent.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -19,10 +20,12 @@ public record AgentConfig(
     @JsonProperty("capture") Capture capture,
     @JsonProperty("interfaces") List<Interface> interfaces,
     @JsonProperty("collector") Collector collector,
-    @JsonProperty("output") Output output) {
+    @JsonProperty("output") Output output,
+    @JsonProperty("metrics") Metrics metrics) {
 
     public AgentConfig {
         capture = capture == null ? Capture.DEFAULTS : capture;
+        metrics = metrics == null ? Metrics.DEFAULTS : metrics;
         // JSON lines go to stdout by default only when they are the sole output; with a collector, only if asked.
         final String jsonLines = output == null ? null : output.jsonLines();
         output = new Output(jsonLines != null ? jsonLines : collector == null ? Output.STDOUT : Output.NONE);
@@ -188,6 +191,41 @@ public record AgentConfig(
             }
             headerSafe("collector.tokenEnv : " + tokenEnv, value.trim());
             return value.trim();
+        }
+    }
+
+    /**
+     * Self-metrics over HTTP: {@code GET /metrics} in Prometheus text on {@code listen}, {@code HOST:PORT} (an IPv6
+     * address in brackets; port 0 takes a free one). Loopback by default: the endpoint has no authentication and
+     * names interfaces and profiles, so exposing it beyond the router is a decision, not an accident.
+     */
+    public record Metrics(@JsonProperty("enabled") Boolean enabled, @JsonProperty("listen") String listen) {
+        public static final String DEFAULT_LISTEN = "127.0.0.1:9471";
+        static final Metrics DEFAULTS = new Metrics(null, null);
+
+        public Metrics {
+            enabled = enabled == null || enabled;
+            listen = listen == null || listen.isBlank() ? DEFAULT_LISTEN : listen.trim();
+            address(listen);
+        }
+
+        /** Where to listen; a host name is resolved when the endpoint binds, not here. */
+        public InetSocketAddress address() {
+            return address(listen);
+        }
+
+        private static InetSocketAddress address(final String listen) {
+            final int colon = listen.lastIndexOf(':');
+            final String host = colon < 0 ? "" : listen.startsWith("[") && listen.charAt(colon - 1) == ']' ?
+                listen.substring(1, colon - 1) : listen.substring(0, colon);
+            final String port = colon < 0 ? "" : listen.substring(colon + 1);
+            // An unbracketed IPv6 address would be ambiguous ("::1:9471"): its colons are refused as a host name's.
+            if (host.isEmpty() || !port.matches("\\d{1,5}") || Integer.parseInt(port) > 65_535 ||
+                !host.matches(listen.startsWith("[") ? "[0-9A-Fa-f:.]+(%\\w+)?" : "[\\w.-]+")) {
+                throw new ConfigException("metrics.listen : " + listen + " (expected: HOST:PORT with PORT 0..65535, " +
+                    "e.g. 127.0.0.1:9471 or [::1]:9471)");
+            }
+            return InetSocketAddress.createUnresolved(host, Integer.parseInt(port));
         }
     }
 

@@ -30,6 +30,13 @@ public final class InterfaceMeter implements SecondRecord {
     private long pcapReceived;
     private long pcapDropped;
     private long secondsSealed;
+    // Flow-table occupancy for self-metrics: one writer (the capture thread, once per sealed second), any reader. An
+    // int cannot tear, and volatile makes the write visible to the scrape thread without further ordering: a reader
+    // sees the last second's value or the one before, and the capture thread pays one store per second, none per
+    // packet.
+    private volatile int lastSecondFlows;
+    private long lastSealedSecond = NO_SECOND; // capture thread only
+    private volatile int peakSecondFlows;
 
     public InterfaceMeter(final String interfaceName, final String profile, final FlowTable flows,
         final FragmentPorts fragmentPorts, final SecondSink sink) {
@@ -89,6 +96,9 @@ public final class InterfaceMeter implements SecondRecord {
     public void sealIfDue(final long nowEpochMillis, final long graceMillis) {
         if (openSecond != NO_SECOND && nowEpochMillis >= (openSecond + 1) * 1000 + graceMillis) {
             seal();
+        } else if (openSecond == NO_SECOND && lastSecondFlows != 0 &&
+            nowEpochMillis >= (lastSealedSecond + 2) * 1000 + graceMillis) {
+            lastSecondFlows = 0; // the second after the last sealed one passed without a packet: no flow in it
         }
     }
 
@@ -100,6 +110,12 @@ public final class InterfaceMeter implements SecondRecord {
         if (!total.isEmpty()) {
             secondsSealed++;
             sink.onSecond(this);
+            final int flowCount = flows.size();
+            lastSealedSecond = openSecond;
+            lastSecondFlows = flowCount;
+            if (flowCount > peakSecondFlows) {
+                peakSecondFlows = flowCount;
+            }
             // Lifetime sums move once per second, off the per-packet path; self-metrics read them.
             sealedTotal.add(total);
             sealedNonIp.add(nonIp);
@@ -141,6 +157,24 @@ public final class InterfaceMeter implements SecondRecord {
 
     public TrafficCounters sealedOverflow() {
         return sealedOverflow;
+    }
+
+    /**
+     * Flows in the last second: the flow table's occupancy when it was sealed (overflow packets have no entry), 0
+     * once a second passed without a packet.
+     */
+    public int lastSecondFlows() {
+        return lastSecondFlows;
+    }
+
+    /** The most flows any sealed second held since start: how close the table came to its bound. */
+    public int peakSecondFlows() {
+        return peakSecondFlows;
+    }
+
+    /** The flow table's bound per second ({@code capture.maxFlowsPerSecond}); flows beyond it count as overflow. */
+    public int maxFlowsPerSecond() {
+        return flows.maxFlows();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.esimmeter.agent.meter;
 
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -11,8 +12,9 @@ import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.TrafficCounters;
 
 /**
- * Self-metrics of the metered interfaces, read on scrape through {@link FunctionCounter}s so the capture thread
- * pays nothing: traffic by direction, non-IP, unparsed and overflow packets, libpcap received and dropped.
+ * Self-metrics of the metered interfaces, read on scrape through {@link FunctionCounter}s and {@link Gauge}s so the
+ * capture thread pays nothing: traffic by direction, non-IP, unparsed and overflow packets, libpcap received and
+ * dropped, and the flow table's occupancy (flows in the last second, the peak, the bound).
  * Names carry the {@code esimmeter.agent} prefix; tags name the interface and its profile.
  */
 public final class InterfaceMetrics implements MeterBinder {
@@ -41,6 +43,15 @@ public final class InterfaceMetrics implements MeterBinder {
                 m -> m.sealedUnparsed().sum(TrafficCounters.PACKETS));
             counter(registry, "esimmeter.agent.overflow.packets", "packets of flows beyond the flow-table bound",
                 tags, meter, m -> m.sealedOverflow().sum(TrafficCounters.PACKETS));
+            counter(registry, "esimmeter.agent.overflow.bytes", "wire bytes of flows beyond the flow-table bound",
+                tags, meter, m -> m.sealedOverflow().sum(TrafficCounters.WIRE_BYTES));
+            gauge(registry, "esimmeter.agent.flows", "flows in the last second (0 after a second without packets)",
+                tags, meter, InterfaceMeter::lastSecondFlows);
+            gauge(registry, "esimmeter.agent.flows.peak", "most flows in one second since start", tags, meter,
+                InterfaceMeter::peakSecondFlows);
+            gauge(registry, "esimmeter.agent.flows.limit",
+                "flows one second can hold (capture.maxFlowsPerSecond); beyond, packets count as overflow", tags,
+                meter, InterfaceMeter::maxFlowsPerSecond);
             counter(registry, "esimmeter.agent.pcap.received", "packets libpcap's filter passed", tags, meter,
                 InterfaceMeter::pcapReceived);
             counter(registry, "esimmeter.agent.pcap.dropped", "packets lost before capture (buffer or driver)", tags,
@@ -53,14 +64,17 @@ public final class InterfaceMetrics implements MeterBinder {
         final String name = meter.interfaceName();
         return String.format(Locale.ROOT,
             "%s (%s): up %.0f packets %.0f bytes, down %.0f packets %.0f bytes, unparsed %.0f, overflow %.0f, " +
-                "pcap dropped %.0f", name, meter.profile(),
+                "pcap dropped %.0f, flows %.0f (peak %.0f of %.0f)", name, meter.profile(),
             count(registry, "esimmeter.agent.packets", name, "up"),
             count(registry, "esimmeter.agent.wire.bytes", name, "up"),
             count(registry, "esimmeter.agent.packets", name, "down"),
             count(registry, "esimmeter.agent.wire.bytes", name, "down"),
             count(registry, "esimmeter.agent.unparsed.packets", name, null),
             count(registry, "esimmeter.agent.overflow.packets", name, null),
-            count(registry, "esimmeter.agent.pcap.dropped", name, null));
+            count(registry, "esimmeter.agent.pcap.dropped", name, null),
+            gaugeValue(registry, "esimmeter.agent.flows", name),
+            gaugeValue(registry, "esimmeter.agent.flows.peak", name),
+            gaugeValue(registry, "esimmeter.agent.flows.limit", name));
     }
 
     private static double count(final MeterRegistry registry, final String metric, final String name,
@@ -69,6 +83,16 @@ public final class InterfaceMetrics implements MeterBinder {
         final FunctionCounter counter = direction == null ? search.functionCounter() :
             search.tag("direction", direction).functionCounter();
         return counter == null ? 0 : counter.count();
+    }
+
+    private static double gaugeValue(final MeterRegistry registry, final String metric, final String name) {
+        final Gauge gauge = registry.find(metric).tag("interface", name).gauge();
+        return gauge == null ? 0 : gauge.value();
+    }
+
+    private static void gauge(final MeterRegistry registry, final String name, final String description,
+        final Tags tags, final InterfaceMeter meter, final ToDoubleFunction<InterfaceMeter> value) {
+        Gauge.builder(name, meter, value).description(description).tags(tags).register(registry);
     }
 
     private static void counter(final MeterRegistry registry, final String name, final String description,

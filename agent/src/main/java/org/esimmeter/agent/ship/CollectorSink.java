@@ -1,5 +1,6 @@
 package org.esimmeter.agent.ship;
 
+import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -73,6 +74,7 @@ import org.slf4j.LoggerFactory;
 public final class CollectorSink implements SecondSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CollectorSink.class);
     private static final int REASON_MAX_CHARS = 300;
+    private static final long NOT_TIMED = Long.MIN_VALUE; // a batch's close time when it is not known
 
     /** Where and how to ship; times in milliseconds. */
     public record Settings(URI collector, String agentId, String token, int batchMaxBytes, long spoolMaxBytes,
@@ -148,6 +150,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         long offset;
         // Put on the wire without a definite "not stored": it may be at the collector, so it is never merged.
         boolean maybeDelivered;
+        // When it was closed, for the ship latency; a merge's replacements take the oldest of the batches it replaces.
+        long closedNanos = System.nanoTime();
 
         ClosedBatch(final long sequence, final int seconds, final byte[] frame, final MergeLevel level) {
             this.sequence = sequence;
@@ -164,6 +168,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             this.level = recovered.level();
             this.segment = recovered.segment();
             this.offset = recovered.offset();
+            this.closedNanos = NOT_TIMED; // closed by an earlier process: no clock to measure from
         }
     }
 
@@ -216,6 +221,9 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private final AtomicLong secondsMerged = new AtomicLong();
     private final AtomicLong clockSteps = new AtomicLong();
     private volatile String lastRejection;
+    // Self-metrics the send thread records into, once ShipMetrics has bound them (null before).
+    private volatile Timer latency;   // batch closed -> acknowledged
+    private volatile Timer roundTrip; // POST sent -> acknowledged
     // The last attempt failed: a stop does not wait for a collector that is not answering.
     private volatile boolean failing;
 
@@ -625,8 +633,13 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private boolean merge(final List<ClosedBatch> chunk, final MergeLevel level, final long bytesIn) {
         final List<Batch> decoded = new ArrayList<>(chunk.size());
         long secondsIn = 0;
+        long closedNanos = NOT_TIMED;
         try {
             for (final ClosedBatch batch : chunk) {
+                if (batch.closedNanos != NOT_TIMED &&
+                    (closedNanos == NOT_TIMED || batch.closedNanos - closedNanos < 0)) {
+                    closedNanos = batch.closedNanos;
+                }
                 decoded.add(reader.read(Unpooled.wrappedBuffer(frameOf(batch))));
                 if (batch.level == MergeLevel.SECOND) {
                     secondsIn += batch.seconds;
@@ -642,6 +655,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         final List<ClosedBatch> replacements = new ArrayList<>(merged.size());
         for (final BatchMerger.Merged m : merged) {
             replacements.add(new ClosedBatch(m.sequence(), m.records(), m.frame(), level));
+            replacements.get(replacements.size() - 1).closedNanos = closedNanos;
         }
         final Set<ClosedBatch> replaced = Collections.newSetFromMap(new IdentityHashMap<>());
         replaced.addAll(chunk);
@@ -792,7 +806,9 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                         continue; // the head could not be read back and was dropped
                     }
                 }
+                final long sentNanos = System.nanoTime();
                 final Attempt attempt = post(body);
+                final long answeredNanos = System.nanoTime();
                 synchronized (queue) {
                     inFlight = 0;
                     if (attempt.retry()) {
@@ -839,6 +855,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                         if (attempt.reason() == null) {
                             batchesAcknowledged.incrementAndGet();
                             secondsAcknowledged.addAndGet(batch.seconds);
+                            time(latency, batch.closedNanos, answeredNanos);
                         } else {
                             batchesRejected.incrementAndGet();
                             lastRejection = attempt.reason();
@@ -848,6 +865,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     }
                     if (attempt.reason() == null) {
                         requestsAcknowledged.incrementAndGet();
+                        time(roundTrip, sentNanos, answeredNanos);
                     }
                     queue.notifyAll();
                 }
@@ -860,6 +878,18 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                 queue.notifyAll();
             }
         }
+    }
+
+    private static void time(final Timer timer, final long fromNanos, final long toNanos) {
+        if (timer != null && fromNanos != NOT_TIMED) {
+            timer.record(toNanos - fromNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Where the send thread records ship latency and POST round trips (see {@link ShipMetrics}). */
+    void timeInto(final Timer latency, final Timer roundTrip) {
+        this.latency = latency;
+        this.roundTrip = roundTrip;
     }
 
     /**

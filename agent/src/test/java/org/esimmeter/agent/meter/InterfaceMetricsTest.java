@@ -51,8 +51,61 @@ class InterfaceMetricsTest {
         assertEquals(1, counter(registry, "esimmeter.agent.unparsed.packets", null));
         assertEquals(2, counter(registry, "esimmeter.agent.pcap.dropped", null));
         final String summary = InterfaceMetrics.summary(registry, meter);
-        assertTrue(summary.startsWith("wwan0 (esim-eu): up 3 packets 300 bytes, down 2 packets 1440 bytes, " +
-            "unparsed 1, overflow 0, pcap dropped 2"), summary);
+        // Second 1001 held one flow (the unparsed frame has none), as did 1000.
+        assertEquals("wwan0 (esim-eu): up 3 packets 300 bytes, down 2 packets 1440 bytes, unparsed 1, overflow 0, " +
+            "pcap dropped 2, flows 1 (peak 1 of 64)", summary);
+    }
+
+    @Test
+    void shouldExposeFlowTableOccupancyAndOverflowBytesReadFromSealedSeconds() {
+        // A table of 4 flows per second: 6 flows in second 1000 fill it, the last 2 go to overflow.
+        final InterfaceMeter meter = new InterfaceMeter("wwan0", "esim-eu", new FlowTable(2, 4),
+            new FragmentPorts(16), second -> { });
+        final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new InterfaceMetrics(List.of(meter)).bindTo(registry);
+        final PacketDecoder decoder = new PacketDecoder();
+        final DecodedPacket packet = new DecodedPacket();
+        final NativeFrames.Builder builder = NativeFrames.builder();
+        for (int port = 5000; port < 5006; port++) {
+            builder.add(LinkType.RAW_FILE, Frames.ipv4(Frames.UDP, "192.0.2.1", "198.51.100.7")
+                .payload(Frames.udp(port, 53, 100 - 28)).build());
+        }
+        final NativeFrames frames = builder.build();
+        assertEquals(4, gauge(registry, "esimmeter.agent.flows.limit"));
+        assertEquals(0, gauge(registry, "esimmeter.agent.flows"));
+
+        for (int i = 0; i < 6; i++) {
+            meter.account(1_000, 100, decoder.decode(LinkType.RAW_FILE, frames.address(i), 100, packet), packet,
+                Direction.UP);
+        }
+        assertEquals(0, gauge(registry, "esimmeter.agent.flows"), "second 1000 is still open");
+        meter.sealIfDue(1_001_250, 250);
+        assertEquals(4, gauge(registry, "esimmeter.agent.flows"));
+        assertEquals(4, gauge(registry, "esimmeter.agent.flows.peak"));
+        assertEquals(2, counter(registry, "esimmeter.agent.overflow.packets", null));
+        assertEquals(200, counter(registry, "esimmeter.agent.overflow.bytes", null));
+
+        // Second 1001: one flow, twice. The peak stays; the occupancy is the last second's.
+        meter.account(1_001, 100, decoder.decode(LinkType.RAW_FILE, frames.address(0), 100, packet), packet,
+            Direction.UP);
+        meter.account(1_001, 100, decoder.decode(LinkType.RAW_FILE, frames.address(0), 100, packet), packet,
+            Direction.UP);
+        meter.sealIfDue(1_002_250, 250);
+        assertEquals(1, gauge(registry, "esimmeter.agent.flows"));
+        assertEquals(4, gauge(registry, "esimmeter.agent.flows.peak"));
+        assertTrue(InterfaceMetrics.summary(registry, meter).endsWith(
+            "unparsed 0, overflow 2, pcap dropped 0, flows 1 (peak 4 of 4)"),
+            InterfaceMetrics.summary(registry, meter));
+        // Second 1002 passes without a packet: once it would have been sealed, no flow is in the last second.
+        meter.sealIfDue(1_003_249, 250);
+        assertEquals(1, gauge(registry, "esimmeter.agent.flows"));
+        meter.sealIfDue(1_003_250, 250);
+        assertEquals(0, gauge(registry, "esimmeter.agent.flows"));
+        assertEquals(4, gauge(registry, "esimmeter.agent.flows.peak"));
+    }
+
+    private static double gauge(final SimpleMeterRegistry registry, final String name) {
+        return registry.get(name).tag("interface", "wwan0").tag("profile", "esim-eu").gauge().value();
     }
 
     private static byte[] udpPacket(final int payloadLength) {
