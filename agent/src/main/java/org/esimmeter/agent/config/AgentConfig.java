@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.common.config.LoggingConfig;
 import org.esimmeter.wire.WireFormat;
 
 /**
@@ -19,10 +20,12 @@ public record AgentConfig(
     @JsonProperty("capture") Capture capture,
     @JsonProperty("interfaces") List<Interface> interfaces,
     @JsonProperty("collector") Collector collector,
-    @JsonProperty("output") Output output) {
+    @JsonProperty("output") Output output,
+    @JsonProperty("logging") LoggingConfig logging) {
 
     public AgentConfig {
         capture = capture == null ? Capture.DEFAULTS : capture;
+        logging = logging == null ? LoggingConfig.DEFAULTS : logging;
         // JSON lines go to stdout by default only when they are the sole output; with a collector, only if asked.
         final String jsonLines = output == null ? null : output.jsonLines();
         output = new Output(jsonLines != null ? jsonLines : collector == null ? Output.STDOUT : Output.NONE);
