@@ -14,6 +14,7 @@ import org.esimmeter.collector.CollectorMain;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.common.config.YamlConfigLoader;
+import org.esimmeter.common.logging.LogLevel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,6 +49,7 @@ class ConfigLoaderTest {
         assertEquals(10_000, config.live().maxViewers());
         assertEquals(1 << 20, config.live().viewerBufferBytes());
         assertEquals(4, config.workerThreads());
+        assertEquals(LogLevel.INFO, config.logging().threshold());
     }
 
     @Test
