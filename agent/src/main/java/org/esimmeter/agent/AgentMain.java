@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -16,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.esimmeter.agent.capture.CaptureException;
+import org.esimmeter.agent.capture.CaptureInterfaces;
 import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
@@ -34,14 +36,17 @@ import org.esimmeter.agent.ship.CollectorSink;
 import org.esimmeter.agent.ship.ShipMetrics;
 import org.esimmeter.agent.ship.Spool;
 import org.esimmeter.common.cli.CommandLines;
+import org.esimmeter.common.cli.LogLevelOption;
 import org.esimmeter.common.cli.UsageException;
 import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.common.config.YamlConfigLoader;
+import org.esimmeter.common.logging.LogLevel;
 import org.esimmeter.wire.Addresses;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -50,7 +55,7 @@ import picocli.CommandLine;
 /** Wiring only: command line → configuration → capture, meter and sink → threads. */
 @Command(name = "esim-meter-agent", mixinStandardHelpOptions = true, versionProvider = AgentMain.Version.class,
     description = "Meters the data a router sends over its cellular (eSIM) uplinks, per second, flow and interface.",
-    subcommands = {AgentMain.Run.class, AgentMain.Replay.class})
+    subcommands = {AgentMain.Run.class, AgentMain.Replay.class, InterfacesCommand.class, CheckConfigCommand.class})
 public final class AgentMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentMain.class);
@@ -74,6 +79,45 @@ public final class AgentMain {
         return CommandLines.execute("esim-meter-agent", new AgentMain(out, err), out, err, args);
     }
 
+    PrintStream out() {
+        return out;
+    }
+
+    PrintStream err() {
+        return err;
+    }
+
+    /**
+     * The configuration as {@code run} accepts it: the file's keys and values, then every interface it names
+     * present on this machine. Any problem is one line naming the file and the key.
+     */
+    static AgentConfig loadConfig(final Path file) throws UsageException {
+        final AgentConfig config = loadConfigFile(file);
+        final List<String> present;
+        try {
+            present = CaptureInterfaces.names();
+        } catch (final CaptureException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+        for (int i = 0; i < config.interfaces().size(); i++) {
+            final String name = config.interfaces().get(i).name();
+            if (!present.contains(name)) {
+                throw new UsageException(file + " : interfaces[" + i + "].name : " + name + " : no such interface " +
+                    "on this machine (esim-meter-agent interfaces lists them)");
+            }
+        }
+        return config;
+    }
+
+    /** The file alone: keys, kinds and ranges of values; nothing about this machine. */
+    static AgentConfig loadConfigFile(final Path file) throws UsageException {
+        try {
+            return YamlConfigLoader.load(file, AgentConfig.class);
+        } catch (final ConfigException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
 
     private static void requireRawMemoryAccess() throws UsageException {
         if (!Bytes.available()) {
@@ -91,15 +135,16 @@ public final class AgentMain {
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent configuration (YAML)")
         Path config;
 
+        @Mixin
+        LogLevelOption logLevel;
+
         @Override
         public Integer call() throws Exception {
             requireRawMemoryAccess();
-            final AgentConfig agentConfig;
-            try {
-                agentConfig = YamlConfigLoader.load(config, AgentConfig.class);
-            } catch (final ConfigException e) {
-                throw new UsageException(e.getMessage(), e);
-            }
+            final AgentConfig agentConfig = loadConfig(config);
+            final LogLevel level = logLevel.apply(agentConfig.logging().threshold());
+            LOG.info("esim-meter-agent {} starting with {} (log level {})", Version.number(), config, level.label());
+            LOG.debug("configuration: {}", CheckConfigCommand.summary(agentConfig));
             final AgentConfig.Output output = agentConfig.output();
             // Counted down once the sinks are closed: the shutdown hook waits for it before the JVM exits.
             final CountDownLatch finished = new CountDownLatch(1);
@@ -110,7 +155,7 @@ public final class AgentMain {
             AgentMetrics metrics = null;
             try {
                 if (agentConfig.collector() != null) {
-                    collector = openCollector(agentConfig.collector());
+                    collector = openCollector(config, agentConfig.collector());
                 }
                 if (output.enabled()) {
                     final String target = output.jsonLines();
@@ -118,8 +163,8 @@ public final class AgentMain {
                         stream = AgentConfig.Output.STDOUT.equals(target) ? parent.out :
                             new BufferedOutputStream(new FileOutputStream(target, true));
                     } catch (final IOException e) {
-                        throw new UsageException("output.jsonLines : cannot open " + target + ": " + e.getMessage(),
-                            e);
+                        throw new UsageException(config + " : output.jsonLines : cannot open " + target + ": " +
+                            e.getMessage(), e);
                     }
                     // The sink never closes the stream it writes to: stdout stays open for whoever called us.
                     lines = new JsonLinesSink(stream);
@@ -244,8 +289,12 @@ public final class AgentMain {
         @Parameters(index = "0", paramLabel = "FILE", description = "capture file (pcap or pcapng)")
         File file;
 
+        @Mixin
+        LogLevelOption logLevel;
+
         @Override
         public Integer call() throws Exception {
+            logLevel.apply(null);
             requireRawMemoryAccess();
             if (maxFlows < 1) {
                 throw new UsageException("--max-flows : " + maxFlows + " (expected: >= 1)");
@@ -340,19 +389,20 @@ public final class AgentMain {
     }
 
     /** The configured collector's sink; a token variable that is not set is bad input. */
-    private static CollectorSink openCollector(final AgentConfig.Collector config) throws UsageException {
+    private static CollectorSink openCollector(final Path file, final AgentConfig.Collector config)
+        throws UsageException {
         final String token;
         try {
             token = config.resolveToken(System.getenv());
         } catch (final ConfigException e) {
-            throw new UsageException(e.getMessage(), e);
+            throw new UsageException(file + " : " + e.getMessage(), e);
         }
         final String directory = config.resolveSpoolDirectory(System.getenv());
         final Spool spool;
         try {
             spool = Spool.open(Path.of(directory), Spool.DEFAULT_LEASE_BLOCK);
         } catch (final IOException | RuntimeException e) {
-            throw new UsageException("collector.spoolDirectory : " + directory + " : " +
+            throw new UsageException(file + " : collector.spoolDirectory : " + directory + " : " +
                 (e instanceof java.nio.file.AccessDeniedException ? "not writable" :
                     e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() :
                     e.getMessage()), e);
@@ -395,11 +445,19 @@ public final class AgentMain {
         return "ms".equals(unit) ? value : "s".equals(unit) ? value * 1000 : value * 60_000;
     }
 
+    /** The jar's version (its manifest's Implementation-Version, set by the Maven build), libpcap's and Java's. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
+            return new String[] {"esim-meter-agent " + number(), CaptureInterfaces.libraryVersion(), "Java " +
+                Runtime.version() + " (" +
+                System.getProperty("java.vm.name") + ")"};
+        }
+
+        /** Outside a built jar (classes from an IDE or the test class path) there is no manifest to read. */
+        static String number() {
             final String version = AgentMain.class.getPackage().getImplementationVersion();
-            return new String[] {"esim-meter-agent " + (version == null ? "(development build)" : version)};
+            return version == null ? "(development build)" : version;
         }
     }
 }

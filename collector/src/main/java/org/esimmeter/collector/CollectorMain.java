@@ -20,12 +20,15 @@ import org.esimmeter.collector.store.UsageStore;
 import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
 import org.esimmeter.collector.web.CollectorServer;
 import org.esimmeter.common.cli.CommandLines;
+import org.esimmeter.common.cli.LogLevelOption;
 import org.esimmeter.common.cli.UsageException;
 import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.common.config.YamlConfigLoader;
+import org.esimmeter.common.logging.LogLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -77,15 +80,22 @@ public final class CollectorMain {
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "collector configuration (YAML)")
         Path config;
 
+        @Mixin
+        LogLevelOption logLevel;
+
         @Override
         public Integer call() throws Exception {
             final CollectorConfig collectorConfig = load(config);
+            final LogLevel level = logLevel.apply(collectorConfig.logging().threshold());
+            LOG.info("esim-meter-collector {} starting with {} (log level {})", Version.number(), config,
+                level.label());
+            LOG.debug("configuration: {}", summary(collectorConfig));
             final UsageStore store;
             try {
                 store = SqliteUsageStore.open(Path.of(collectorConfig.dataDirectory()),
                     collectorConfig.retention().policy());
             } catch (final StoreException e) {
-                throw new UsageException("dataDirectory : " + e.getMessage(), e);
+                throw new UsageException(config + " : dataDirectory : " + e.getMessage(), e);
             }
             final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new JvmMemoryMetrics().bindTo(registry);
@@ -97,7 +107,7 @@ public final class CollectorMain {
                 server = CollectorServer.start(collectorConfig, store, registry);
             } catch (final IOException e) {
                 closeQuietly(store);
-                throw new UsageException("listen : cannot bind " + collectorConfig.listen().address() + ":" +
+                throw new UsageException(config + " : listen : cannot bind " + collectorConfig.listen().address() + ":" +
                     collectorConfig.listen().port() + " (" + e.getMessage() + ")", e);
             }
             final ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -165,21 +175,34 @@ public final class CollectorMain {
         @Override
         public Integer call() throws Exception {
             final CollectorConfig loaded = load(config);
-            parent.out.println(config + " : ok (listen " + loaded.listen().address() + ":" + loaded.listen().port() +
-                ", dataDirectory " + loaded.dataDirectory() + ", " + loaded.agents().size() + " agent" +
-                (loaded.agents().size() == 1 ? "" : "s") + ", reads " +
-                (loaded.readToken() == null ? "open" : "need the read token") + ", retention 1s " +
-                loaded.retention().second() + " 1m " + loaded.retention().minute() + " 1h " +
-                loaded.retention().hour() + " 1d " + loaded.retention().day() + ")");
+            parent.out.println(config + " : ok (" + summary(loaded) + ")");
             return 0;
         }
     }
 
+    /** The settings that matter, on one line, tokens left out; also logged at debug when {@code run} starts. */
+    static String summary(final CollectorConfig config) {
+        final LogLevel level = config.logging().threshold();
+        return "listen " + config.listen().address() + ":" + config.listen().port() + ", dataDirectory " +
+            config.dataDirectory() + ", " + config.agents().size() + " agent" + (config.agents().size() == 1 ? "" :
+            "s") + ", reads " + (config.readToken() == null ? "open" : "need the read token") + ", retention 1s " +
+            config.retention().second() + " 1m " + config.retention().minute() + " 1h " +
+            config.retention().hour() + " 1d " + config.retention().day() + ", log level " +
+            (level == null ? "info (default)" : level.label());
+    }
+
+    /** The jar's version (its manifest's Implementation-Version, set by the Maven build) and Java's. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
+            return new String[] {"esim-meter-collector " + number(), "Java " + Runtime.version() + " (" +
+                System.getProperty("java.vm.name") + ")"};
+        }
+
+        /** Outside a built jar (classes from an IDE or the test class path) there is no manifest to read. */
+        static String number() {
             final String version = CollectorMain.class.getPackage().getImplementationVersion();
-            return new String[] {"esim-meter-collector " + (version == null ? "(development build)" : version)};
+            return version == null ? "(development build)" : version;
         }
     }
 }

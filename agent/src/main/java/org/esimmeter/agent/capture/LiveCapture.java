@@ -101,10 +101,11 @@ public final class LiveCapture implements AutoCloseable {
                     " is not supported (expected: Ethernet, raw IP, PPP, Linux cooked or BSD loopback)");
             }
             final long ownMac = macOf(device);
-            if (LinkType.carriesDirection(linkType)) {
+            final DirectionSource source = DirectionSource.of(linkType, ownMac);
+            if (source == DirectionSource.LINK_HEADER) {
                 metered.readers.add(reader(first, iface.name(), filter, linkType, meter,
                     DirectionRule.fromLinkHeader()));
-            } else if (LinkType.carriesSourceMac(linkType) && ownMac != -1) {
+            } else if (source == DirectionSource.OWN_MAC) {
                 metered.readers.add(reader(first, iface.name(), filter, linkType, meter, DirectionRule.ownMac(ownMac)));
             } else {
                 // No direction in the frames: two handles, each keeping one direction by the kernel's packet type.
@@ -140,7 +141,7 @@ public final class LiveCapture implements AutoCloseable {
         }
     }
 
-    private static PcapHandle openHandle(final AgentConfig.Capture settings, final String name)
+    static PcapHandle openHandle(final AgentConfig.Capture settings, final String name)
         throws CaptureException {
         try {
             return new PcapHandle.Builder(name)
@@ -151,8 +152,12 @@ public final class LiveCapture implements AutoCloseable {
                 .timeoutMillis(settings.pollMillis())
                 .build();
         } catch (final PcapNativeException e) {
-            throw new CaptureException(name + " : cannot open for capture: " + oneLine(e) +
-                " (capturing needs root or CAP_NET_RAW)", e);
+            final String reason = oneLine(e);
+            // libpcap's text for PCAP_ERROR_PERM_DENIED and PCAP_ERROR_IFACE_NOT_UP; anything else speaks for itself.
+            final String hint = reason.contains("permission") || reason.contains("not permitted") ?
+                " (capturing needs root or CAP_NET_RAW)" : reason.contains("not up") ?
+                " (the interface is down: ip link set " + name + " up)" : "";
+            throw new CaptureException(name + " : cannot open for capture: " + reason + hint, e);
         }
     }
 
@@ -270,7 +275,8 @@ public final class LiveCapture implements AutoCloseable {
         }
     }
 
-    private static long macOf(final PcapNetworkInterface device) {
+    /** The interface's MAC as 48 bits, or -1 if it has none. */
+    static long macOf(final PcapNetworkInterface device) {
         for (final LinkLayerAddress address : device.getLinkLayerAddresses()) {
             if (address instanceof MacAddress) {
                 final byte[] bytes = address.getAddress();

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.common.config.LoggingConfig;
 import org.esimmeter.wire.WireFormat;
 
 /**
@@ -21,11 +22,13 @@ public record AgentConfig(
     @JsonProperty("interfaces") List<Interface> interfaces,
     @JsonProperty("collector") Collector collector,
     @JsonProperty("output") Output output,
-    @JsonProperty("metrics") Metrics metrics) {
+    @JsonProperty("metrics") Metrics metrics,
+    @JsonProperty("logging") LoggingConfig logging) {
 
     public AgentConfig {
         capture = capture == null ? Capture.DEFAULTS : capture;
         metrics = metrics == null ? Metrics.DEFAULTS : metrics;
+        logging = logging == null ? LoggingConfig.DEFAULTS : logging;
         // JSON lines go to stdout by default only when they are the sole output; with a collector, only if asked.
         final String jsonLines = output == null ? null : output.jsonLines();
         output = new Output(jsonLines != null ? jsonLines : collector == null ? Output.STDOUT : Output.NONE);

@@ -83,7 +83,7 @@ class CollectorConfigTest {
 
     @Test
     void shouldRefuseNamesTheWireFormatCannotCarry() throws IOException {
-        assertEquals("interfaces[].profile : 256 UTF-8 bytes (expected: 1..255)",
+        assertEquals("interfaces[0].profile : 256 UTF-8 bytes (expected: 1..255)",
             refusal("interfaces:\n  - name: wwan0\n    profile: " + "é".repeat(128) + "\n"));
         assertEquals("collector.agentId : 300 UTF-8 bytes (expected: 1..255)", refusal(INTERFACES +
             "collector:\n  url: http://h\n  agentId: " + "a".repeat(300) + "\n  token: t\n"));

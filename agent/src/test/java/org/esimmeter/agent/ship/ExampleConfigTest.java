@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.esimmeter.agent.config.AgentConfig;
+import org.esimmeter.agent.corpus.AgentRun;
+import org.esimmeter.common.logging.LogLevel;
 import org.esimmeter.common.config.YamlConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +34,7 @@ class ExampleConfigTest {
         final AgentConfig plain = YamlConfigLoader.load(example(), AgentConfig.class);
         assertNull(plain.collector());
         assertEquals("-", plain.output().jsonLines());
+        assertEquals(LogLevel.INFO, plain.logging().threshold());
 
         final String uncommented = text.replaceAll("(?m)^#collector:", "collector:").replaceAll("(?m)^#  ", "  ");
         final AgentConfig shipping = YamlConfigLoader.load(Files.writeString(dir.resolve("agent.yaml"), uncommented), AgentConfig.class);
@@ -41,5 +44,15 @@ class ExampleConfigTest {
         assertEquals(1 << 20, shipping.collector().batchMaxBytes());
         assertEquals(32 << 20, shipping.collector().spoolMaxBytes());
         assertEquals("none", shipping.output().jsonLines());
+    }
+
+    @Test
+    void shouldPassCheckConfigWithThisMachinesInterfacesInPlaceOfTheModems() throws IOException {
+        final Path file = Files.writeString(dir.resolve("agent.yaml"), Files.readString(example())
+            .replace("name: wwan0", "name: lo").replace("name: wwan1", "name: any"));
+        final AgentRun run = AgentRun.execute("check-config", file.toString());
+        assertEquals(0, run.exit(), run::toString);
+        assertEquals(file + " : ok (2 interfaces: lo -> esim-travel-eu, any -> esim-home; snaplen 128, buffer " +
+            "4194304 bytes, filter none; no collector; JSON lines -; log level info)\n", run.out(), run::toString);
     }
 }

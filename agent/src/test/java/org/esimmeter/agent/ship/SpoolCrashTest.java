@@ -144,7 +144,8 @@ class SpoolCrashTest {
         final AgentRun run = AgentRun.execute("run", "--config", config.toString());
         assertEquals(2, run.exit(), run::toString);
         assertEquals(1, run.errLines().size(), run::toString);
-        assertTrue(run.errLines().get(0).startsWith("esim-meter-agent: collector.spoolDirectory : " + spool + " : "),
+        assertTrue(run.errLines().get(0).startsWith("esim-meter-agent: " + config + " : collector.spoolDirectory : " +
+            spool + " : "),
             run::toString);
     }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.collector.store.RetentionPolicy;
 import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.common.config.LoggingConfig;
 import org.esimmeter.wire.WireFormat;
 
 /**
@@ -25,7 +26,8 @@ public record CollectorConfig(
     @JsonProperty("agents") Map<String, Agent> agents,
     @JsonProperty("readToken") String readToken,
     @JsonProperty("live") Live live,
-    @JsonProperty("workerThreads") Integer workerThreads) {
+    @JsonProperty("workerThreads") Integer workerThreads,
+    @JsonProperty("logging") LoggingConfig logging) {
 
     /** Shortest token accepted: guessing 16 random characters is not a practical attack, fewer may be. */
     public static final int MIN_TOKEN_LENGTH = 16;
@@ -37,6 +39,7 @@ public record CollectorConfig(
         retention = retention == null ? Retention.DEFAULTS : retention;
         live = live == null ? Live.DEFAULTS : live;
         workerThreads = between("workerThreads", workerThreads, 4, 1, 256);
+        logging = logging == null ? LoggingConfig.DEFAULTS : logging;
         if (agents == null || agents.isEmpty()) {
             throw new ConfigException("agents : missing (expected: at least one agent id with its token)");
         }
