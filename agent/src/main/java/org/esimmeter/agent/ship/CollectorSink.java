@@ -965,8 +965,11 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             return new Attempt(false, null, false);
         }
         final String reason = "HTTP " + status + " " + oneLine(response.body());
-        // 408 and 429 say "later"; any other 4xx will not get better by sending the same bytes again.
-        final boolean retry = status >= 500 || status == 408 || status == 429 || status < 400;
+        // 408 and 429 say "later"; 401 and 403 say the collector does not know this agent's token yet — an operator
+        // fixes that on either side, and the seconds must still be there then. Any other 4xx (a malformed or
+        // oversized frame) will not get better by sending the same bytes again.
+        final boolean retry = status >= 500 || status == 408 || status == 429 || status == 401 || status == 403 ||
+            status < 400;
         return new Attempt(retry, reason.trim(), false);
     }
 

@@ -197,7 +197,8 @@ class SpoolMergeTest {
         receiver = IngestReceiver.start();
         sink = new CollectorSink(settings(receiver.url(), 8 << 20).withSpoolMemory(memory)
             .withMaxFramesPerRequest(8), Spool.open(directory, 1000));
-        assertTrue(sink.memoryBytes() == 0, "recovered batches are read when sent");
+        // Recovered batches are read when sent: at most a request's worth is in the heap, never the backlog.
+        assertTrue(sink.memoryBytes() <= memory, "heap " + sink.memoryBytes() + " bytes at start");
         assertTrue(sink.awaitDelivered(10, TimeUnit.SECONDS));
         sink.close(0);
         assertEquals(TestSeconds.describeFed(fed), TestSeconds.describeReceived(receiver.accepted()));
