@@ -334,8 +334,16 @@ public final class AgentMain {
                 if (collector == null) {
                     return 0;
                 }
-                final boolean answered = collector.awaitDelivered(shipTimeoutMillis, TimeUnit.MILLISECONDS);
-                final String failure = !answered ?
+                // A refused token is retried by the sink (a daemon waits for the operator); a replay says so now.
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(shipTimeoutMillis);
+                boolean answered = false;
+                while (!answered && collector.tokenRefusal() == null && System.nanoTime() - deadline < 0) {
+                    answered = collector.awaitDelivered(Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(
+                        deadline - System.nanoTime()))), TimeUnit.MILLISECONDS);
+                }
+                final String refusal = collector.tokenRefusal();
+                final String failure = refusal != null ? "token refused: " + refusal :
+                    !answered ?
                     "not every batch was acknowledged within " + shipTimeout + " (" + collector.batchesAcknowledged() +
                         " acknowledged, " + collector.attemptsFailed() + " failed attempts)" :
                     collector.batchesRejected() > 0 ? collector.batchesRejected() + " batches refused: " +

@@ -221,6 +221,8 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private final AtomicLong secondsMerged = new AtomicLong();
     private final AtomicLong clockSteps = new AtomicLong();
     private volatile String lastRejection;
+    // The collector's reason while it refuses this agent's token (401/403), null once a request is acknowledged.
+    private volatile String tokenRefusal;
     // Self-metrics the send thread records into, once ShipMetrics has bound them (null before).
     private volatile Timer latency;   // batch closed -> acknowledged
     private volatile Timer roundTrip; // POST sent -> acknowledged
@@ -813,6 +815,9 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     inFlight = 0;
                     if (attempt.retry()) {
                         attemptsFailed.incrementAndGet();
+                        if (attempt.tokenRefused()) {
+                            tokenRefusal = attempt.reason();
+                        }
                         if (attempt.notSent()) {
                             for (final ClosedBatch batch : batches) {
                                 batch.maybeDelivered = false;
@@ -840,6 +845,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     }
                     backoffMillis = settings.initialBackoffMillis();
                     failing = false;
+                    tokenRefusal = null;
                     if (attempt.reason() != null && batches.size() > 1) {
                         // One frame spoiled the request: send these one by one, so only that one is dropped.
                         soloLeft = batches.size();
@@ -941,7 +947,10 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
      * Outcome of one POST: acknowledged (no reason), refused for good (reason), or to be retried; {@code notSent}
      * when no byte of it can have reached the collector (the connection was refused).
      */
-    private record Attempt(boolean retry, String reason, boolean notSent) {
+    private record Attempt(boolean retry, String reason, boolean notSent, boolean tokenRefused) {
+        Attempt(final boolean retry, final String reason, final boolean notSent) {
+            this(retry, reason, notSent, false);
+        }
     }
 
     private Attempt post(final byte[] body) throws InterruptedException {
@@ -970,7 +979,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         // oversized frame) will not get better by sending the same bytes again.
         final boolean retry = status >= 500 || status == 408 || status == 429 || status == 401 || status == 403 ||
             status < 400;
-        return new Attempt(retry, reason.trim(), false);
+        return new Attempt(retry, reason.trim(), false, status == 401 || status == 403);
     }
 
     static String oneLine(final String body) {
@@ -1162,6 +1171,11 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     /** Batches the collector refused with a 4xx (not retried). */
     public long batchesRejected() {
         return batchesRejected.get();
+    }
+
+    /** The collector's reason while it refuses this agent's token (retried, never dropped), or null. */
+    public String tokenRefusal() {
+        return tokenRefusal;
     }
 
     /** The collector's reason for the last refused batch, or null. */
