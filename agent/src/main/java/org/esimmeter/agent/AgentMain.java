@@ -343,7 +343,8 @@ public final class AgentMain {
         final String directory = config.resolveSpoolDirectory(System.getenv());
         final Spool spool;
         try {
-            spool = Spool.open(Path.of(directory), Spool.DEFAULT_LEASE_BLOCK);
+            spool = Spool.open(Path.of(directory), Path.of(config.resolveLeaseDirectory(System.getenv())),
+                Spool.DEFAULT_LEASE_BLOCK);
         } catch (final IOException | RuntimeException e) {
             throw new UsageException("collector.spoolDirectory : " + directory + " : " +
                 (e instanceof java.nio.file.AccessDeniedException ? "not writable" :
