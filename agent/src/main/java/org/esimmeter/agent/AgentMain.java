@@ -36,6 +36,7 @@ import org.esimmeter.common.cli.CommandLines;
 import org.esimmeter.common.cli.UsageException;
 import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.common.config.YamlConfigLoader;
+import org.esimmeter.common.systemd.SystemdNotifier;
 import org.esimmeter.wire.Addresses;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
@@ -145,7 +146,9 @@ public final class AgentMain {
                         LOG.info(shipSummary(shipper));
                     }
                 }, 60, 60, TimeUnit.SECONDS);
+                final SystemdNotifier systemd = SystemdNotifier.fromEnvironment(); // a no-op outside systemd
                 final Thread stopper = new Thread(() -> {
+                    systemd.stopping("stopping: draining the capture, sealing the last second");
                     capture.stop();
                     try {
                         // Let the capture thread drain the ring and seal the partial second before exiting.
@@ -162,6 +165,8 @@ public final class AgentMain {
                 }, "shutdown");
                 Runtime.getRuntime().addShutdownHook(stopper);
                 try {
+                    // Handles are open and the kernel already buffers for them: READY=1 now, WATCHDOG=1 per pass.
+                    systemd.ready("capturing on " + String.join(", ", capture.interfaceNames()), capture::stalled);
                     capture.run();
                 } finally {
                     summaries.shutdownNow();
