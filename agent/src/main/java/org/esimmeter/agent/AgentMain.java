@@ -41,6 +41,7 @@ import org.esimmeter.common.cli.UsageException;
 import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.common.config.YamlConfigLoader;
 import org.esimmeter.common.logging.LogLevel;
+import org.esimmeter.common.systemd.SystemdNotifier;
 import org.esimmeter.wire.Addresses;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
@@ -193,7 +194,9 @@ public final class AgentMain {
                         LOG.info(ShipMetrics.summary(registry, shipper));
                     }
                 }, 60, 60, TimeUnit.SECONDS);
+                final SystemdNotifier systemd = SystemdNotifier.fromEnvironment(); // a no-op outside systemd
                 final Thread stopper = new Thread(() -> {
+                    systemd.stopping("stopping: draining the capture, sealing the last second");
                     capture.stop();
                     try {
                         // Let the capture thread drain the ring and seal the partial second before exiting.
@@ -211,6 +214,8 @@ public final class AgentMain {
                 Runtime.getRuntime().addShutdownHook(stopper);
                 try {
                     metrics.serve(agentConfig.metrics());
+                    // Handles are open and the kernel already buffers for them: READY=1 now, WATCHDOG=1 per pass.
+                    systemd.ready("capturing on " + String.join(", ", capture.interfaceNames()), capture::stalled);
                     capture.run();
                 } finally {
                     summaries.shutdownNow();
@@ -408,7 +413,8 @@ public final class AgentMain {
         final String directory = config.resolveSpoolDirectory(System.getenv());
         final Spool spool;
         try {
-            spool = Spool.open(Path.of(directory), Spool.DEFAULT_LEASE_BLOCK);
+            spool = Spool.open(Path.of(directory), Path.of(config.resolveLeaseDirectory(System.getenv())),
+                Spool.DEFAULT_LEASE_BLOCK);
         } catch (final IOException | RuntimeException e) {
             throw new UsageException(file + " : collector.spoolDirectory : " + directory + " : " +
                 (e instanceof java.nio.file.AccessDeniedException ? "not writable" :

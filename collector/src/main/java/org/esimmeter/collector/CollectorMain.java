@@ -25,6 +25,7 @@ import org.esimmeter.common.cli.UsageException;
 import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.common.config.YamlConfigLoader;
 import org.esimmeter.common.logging.LogLevel;
+import org.esimmeter.common.systemd.SystemdNotifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -127,7 +128,10 @@ public final class CollectorMain {
                 }
             }, 0, 1, TimeUnit.HOURS);
             final CountDownLatch stopped = new CountDownLatch(1);
+            // systemd (Type=notify): ready once bound with the store open; the watchdog is fed while the writer lives.
+            final SystemdNotifier systemd = SystemdNotifier.fromEnvironment(); // a no-op outside systemd
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                systemd.stopping("stopping: finishing in-flight ingests, closing the store");
                 // Stop accepting, let in-flight ingests reach the store and be acknowledged, then close the store.
                 boolean clean = true;
                 server.close();
@@ -150,6 +154,8 @@ public final class CollectorMain {
                     Runtime.getRuntime().halt(0);
                 }
             }, "shutdown"));
+            systemd.ready("listening on " + server.url() + ", store in " + collectorConfig.dataDirectory(),
+                withinNanos -> store.livenessProblem());
             stopped.await();
             return 0;
         }

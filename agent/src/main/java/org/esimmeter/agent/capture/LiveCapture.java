@@ -2,6 +2,7 @@ package org.esimmeter.agent.capture;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.decode.LinkType;
@@ -40,6 +41,8 @@ public final class LiveCapture implements AutoCloseable {
     private final List<PcapReader> readers = new ArrayList<>();
     private final Poller poller;
     private volatile boolean running = true;
+    /** System.nanoTime() at the end of the loop's last pass; the service manager's watchdog reads it. */
+    private final AtomicLong lastPassNanos = new AtomicLong(System.nanoTime());
 
     /** One interface: its meter and the one or two handles feeding it. */
     private static final class Metered {
@@ -153,10 +156,13 @@ public final class LiveCapture implements AutoCloseable {
                 .build();
         } catch (final PcapNativeException e) {
             final String reason = oneLine(e);
-            // libpcap's text for PCAP_ERROR_PERM_DENIED and PCAP_ERROR_IFACE_NOT_UP; anything else speaks for itself.
-            final String hint = reason.contains("permission") || reason.contains("not permitted") ?
-                " (capturing needs root or CAP_NET_RAW)" : reason.contains("not up") ?
-                " (the interface is down: ip link set " + name + " up)" : "";
+            // libpcap's text for PCAP_ERROR_PERM_DENIED ("socket: Operation not permitted", "You don't have
+            // permission ...") and PCAP_ERROR_IFACE_NOT_UP: say what to do; anything else speaks for itself.
+            if (reason.contains("not permitted") || reason.contains("permission")) {
+                throw new CaptureException(name + " : no permission to capture (" + reason + "): run as root or " +
+                    "with the capability CAP_NET_RAW, as esim-meter-agent.service grants it", e);
+            }
+            final String hint = reason.contains("not up") ? " (the interface is down: ip link set " + name + " up)" : "";
             throw new CaptureException(name + " : cannot open for capture: " + reason + hint, e);
         }
     }
@@ -205,6 +211,7 @@ public final class LiveCapture implements AutoCloseable {
             for (int i = 0; i < interfaces.size(); i++) {
                 interfaces.get(i).meter.sealIfDue(nowMillis, settings.sealGraceMillis());
             }
+            lastPassNanos.lazySet(System.nanoTime()); // an ordered store: no fence on the loop's path
         }
         for (final PcapReader reader : readers) {
             while (drain(reader) > 0) {
@@ -244,6 +251,26 @@ public final class LiveCapture implements AutoCloseable {
             }
             metered.meter.captureStatistics(received, dropped);
         }
+    }
+
+    /**
+     * Null while the loop completed a pass within {@code withinNanos}, else for how long it has not (a sink that
+     * blocks, a libpcap call that hangs). poll(2) returns after {@code pollMillis} at most (1 s), so an idle link
+     * still passes. Safe from any thread.
+     */
+    public String stalled(final long withinNanos) {
+        final long idleNanos = System.nanoTime() - lastPassNanos.get();
+        return idleNanos <= withinNanos ? null :
+            String.format("capture loop made no progress for %.1f s", idleNanos / 1e9);
+    }
+
+    /** The configured interfaces, in configuration order. */
+    public List<String> interfaceNames() {
+        final List<String> names = new ArrayList<>(interfaces.size());
+        for (final Metered metered : interfaces) {
+            names.add(metered.name);
+        }
+        return names;
     }
 
     /** The meters, one per configured interface, in configuration order. */

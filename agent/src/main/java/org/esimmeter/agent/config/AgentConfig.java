@@ -183,6 +183,20 @@ public record AgentConfig(
             return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "esim-meter-spool").toString();
         }
 
+        /**
+         * Where the sequence lease is also kept: {@code $STATE_DIRECTORY} when systemd sets it (the service's
+         * {@code StateDirectory=}, on persistent storage), else the spool directory alone. A lease only on tmpfs
+         * restarts at 1 after a reboot, and the collector would take every batch up to the old numbers for a
+         * duplicate.
+         */
+        public String resolveLeaseDirectory(final Map<String, String> environment) {
+            final String state = environment.get("STATE_DIRECTORY");
+            if (state != null && !state.isBlank()) {
+                return state.split(":", 2)[0];
+            }
+            return resolveSpoolDirectory(environment);
+        }
+
         /** The token, read from the environment when {@code tokenEnv} names it. */
         public String resolveToken(final Map<String, String> environment) {
             if (token != null) {

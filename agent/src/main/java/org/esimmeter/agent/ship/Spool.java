@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  DIR/lock                           held (flock) while an agent uses the directory: one agent per spool
  *  DIR/sequence                       decimal text: every sequence ever handed out is below this number
+ *  LEASE_DIR/sequence                 the same, on persistent storage when DIR is not (see below)
  *  DIR/segment-{first sequence}.spool [a supersede record] then wire frames (magic, length, body, CRC32C) back to
  *                                     back, as written by one flush, one merge, or one rewrite
  *  supersede record := "ESMS", u32 count, count x u64 sequence, u32 CRC32C of what precedes it
@@ -34,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * only when a block is used up, so flash sees one small write per {@code leaseBlock} batches (about 2.8 hours at a
  * batch per second for the default 10,000), and a restart, even after kill -9, resumes at the leased bound: above
  * every sequence ever sent. Gaps are fine for the collector; reuse is not.
+ * <p>
+ * The spool may live on tmpfs (/run, the default), which a reboot empties: a lease kept only there would restart at
+ * 1 and the collector would answer every batch up to the old numbers "duplicate", silently dropping them. So the
+ * lease is also written to a lease directory on persistent storage when one is given (the service's
+ * {@code $STATE_DIRECTORY}), and the higher of the two files wins at start.
  * <p>
  * A segment is written whole to a temporary file, fsynced and renamed into place, so a kill -9 or a power cut leaves
  * either the old state or the new one. A segment found damaged anyway (a file system that lost data) is cut at its
@@ -81,6 +87,7 @@ public final class Spool implements AutoCloseable {
     }
 
     private final Path directory;
+    private final Path leaseDirectory;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final long leaseBlock;
@@ -91,9 +98,10 @@ public final class Spool implements AutoCloseable {
     private long leaseWrites;
     private long segmentWrites;
 
-    private Spool(final Path directory, final FileChannel lockChannel, final FileLock lock, final long leaseBlock,
-        final List<Recovered> recovered, final long framesDiscarded, final long next) {
+    private Spool(final Path directory, final Path leaseDirectory, final FileChannel lockChannel, final FileLock lock,
+        final long leaseBlock, final List<Recovered> recovered, final long framesDiscarded, final long next) {
         this.directory = directory;
+        this.leaseDirectory = leaseDirectory;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.leaseBlock = leaseBlock;
@@ -109,6 +117,15 @@ public final class Spool implements AutoCloseable {
      * @throws IOException with a short reason when the directory cannot be used (not writable, in use, corrupt lease)
      */
     public static Spool open(final Path directory, final long leaseBlock) throws IOException {
+        return open(directory, directory, leaseBlock);
+    }
+
+    /**
+     * As {@link #open(Path, long)}, with the sequence lease also kept in {@code leaseDirectory} (created if absent;
+     * one agent per lease directory), for a spool on storage that a reboot empties.
+     */
+    public static Spool open(final Path directory, final Path leaseDirectory, final long leaseBlock)
+        throws IOException {
         if (leaseBlock < 1) {
             throw new IllegalArgumentException("leaseBlock : " + leaseBlock + " (expected: >= 1)");
         }
@@ -133,24 +150,21 @@ public final class Spool implements AutoCloseable {
             throw new IOException("in use by another agent (" + directory.resolve(LOCK_FILE) + " is locked)");
         }
         try {
-            long next = 1;
-            final Path sequenceFile = directory.resolve(SEQUENCE_FILE);
-            if (Files.exists(sequenceFile)) {
-                final String text = Files.readString(sequenceFile, StandardCharsets.US_ASCII).trim();
-                try {
-                    next = Long.parseLong(text);
-                } catch (final NumberFormatException e) {
-                    throw new IOException(sequenceFile + " : \"" + text + "\" is not a sequence number " +
-                        "(delete it only if no batch of this agent is at the collector)", e);
+            long next = readLease(directory);
+            if (!leaseDirectory.equals(directory)) {
+                Files.createDirectories(leaseDirectory);
+                if (!Files.isWritable(leaseDirectory)) {
+                    throw new IOException("lease directory " + leaseDirectory + " is not writable");
                 }
+                next = Math.max(next, readLease(leaseDirectory));
             }
             final List<Recovered> recovered = new ArrayList<>();
             final long discarded = readSegments(directory, recovered);
             for (final Recovered batch : recovered) {
                 next = Math.max(next, batch.sequence() + 1);
             }
-            final Spool spool = new Spool(directory, channel, lock, leaseBlock, List.copyOf(recovered), discarded,
-                next);
+            final Spool spool = new Spool(directory, leaseDirectory, channel, lock, leaseBlock, List.copyOf(recovered),
+                discarded, next);
             spool.persistLease(next + leaseBlock);
             return spool;
         } catch (final IOException | RuntimeException e) {
@@ -163,6 +177,21 @@ public final class Spool implements AutoCloseable {
     /** A segment as read at start, before replaced batches are dropped. */
     private record Scanned(Path path, int firstFrameOffset, long[] supersedes, List<Batch> batches,
         List<long[]> spans, boolean torn) {
+    }
+
+    /** The lease in {@code directory}, 1 when there is none. */
+    private static long readLease(final Path directory) throws IOException {
+        final Path sequenceFile = directory.resolve(SEQUENCE_FILE);
+        if (!Files.exists(sequenceFile)) {
+            return 1;
+        }
+        final String text = Files.readString(sequenceFile, StandardCharsets.US_ASCII).trim();
+        try {
+            return Long.parseLong(text);
+        } catch (final NumberFormatException e) {
+            throw new IOException(sequenceFile + " : \"" + text + "\" is not a sequence number " +
+                "(delete it only if no batch of this agent is at the collector)", e);
+        }
     }
 
     private static long readSegments(final Path directory, final List<Recovered> into) throws IOException {
@@ -356,6 +385,16 @@ public final class Spool implements AutoCloseable {
     }
 
     private void persistLease(final long bound) throws IOException {
+        // Both copies before any number below the new bound is handed out; at start the higher one wins.
+        if (!leaseDirectory.equals(directory)) {
+            writeLease(leaseDirectory, bound);
+        }
+        writeLease(directory, bound);
+        leased = bound;
+        leaseWrites++;
+    }
+
+    private static void writeLease(final Path directory, final long bound) throws IOException {
         final Path temp = directory.resolve(SEQUENCE_FILE + ".tmp");
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -365,8 +404,6 @@ public final class Spool implements AutoCloseable {
         Files.move(temp, directory.resolve(SEQUENCE_FILE), StandardCopyOption.ATOMIC_MOVE,
             StandardCopyOption.REPLACE_EXISTING);
         syncDirectory(directory);
-        leased = bound;
-        leaseWrites++;
     }
 
     /** Makes a rename or create durable: without it a power cut can forget the new directory entry. */

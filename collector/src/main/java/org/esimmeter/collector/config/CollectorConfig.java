@@ -29,12 +29,26 @@ public record CollectorConfig(
     @JsonProperty("workerThreads") Integer workerThreads,
     @JsonProperty("logging") LoggingConfig logging) {
 
+    /**
+     * Where the database goes when the file names no {@code dataDirectory}: {@code $STATE_DIRECTORY} when systemd
+     * sets it (the unit's {@code StateDirectory=esim-meter}, i.e. /var/lib/esim-meter), else {@code ./data}.
+     */
+    public static String defaultDataDirectory(final Map<String, String> environment) {
+        final String state = environment.get("STATE_DIRECTORY");
+        if (state != null && !state.isBlank()) {
+            // systemd passes a colon-separated list when several are configured: the first is ours.
+            return state.split(":", 2)[0];
+        }
+        return "./data";
+    }
+
     /** Shortest token accepted: guessing 16 random characters is not a practical attack, fewer may be. */
     public static final int MIN_TOKEN_LENGTH = 16;
 
     public CollectorConfig {
         listen = listen == null ? Listen.DEFAULTS : listen;
-        dataDirectory = dataDirectory == null || dataDirectory.isBlank() ? "./data" : dataDirectory;
+        dataDirectory = dataDirectory == null || dataDirectory.isBlank() ? defaultDataDirectory(System.getenv()) :
+            dataDirectory;
         maxBatchBytes = between("maxBatchBytes", maxBatchBytes, WireFormat.DEFAULT_MAX_FRAME_BYTES, 1024, 1 << 30);
         retention = retention == null ? Retention.DEFAULTS : retention;
         live = live == null ? Live.DEFAULTS : live;

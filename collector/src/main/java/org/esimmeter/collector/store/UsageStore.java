@@ -26,6 +26,14 @@ import org.esimmeter.wire.Batch;
  */
 public interface UsageStore extends AutoCloseable {
 
+    /**
+     * Null while the store can take batches, else why not, in a few words: the service manager's watchdog stops
+     * being fed, and restarts the collector. Cheap and never blocking: asked every few seconds from another thread.
+     */
+    default String livenessProblem() {
+        return null;
+    }
+
     /** Stores a batch unless its (agentId, sequence) is already stored. */
     IngestOutcome ingest(Batch batch) throws StoreException;
 

@@ -110,6 +110,12 @@ public final class SqliteUsageStore implements UsageStore {
         writerThread.start();
     }
 
+    /** The writer is the only way a batch is stored: it dies only of an Error (out of memory), and then nothing is. */
+    @Override
+    public String livenessProblem() {
+        return writerThread.isAlive() ? null : "the store's writer thread has ended; no batch can be stored";
+    }
+
     /** The database file. */
     public Path file() {
         return file;
