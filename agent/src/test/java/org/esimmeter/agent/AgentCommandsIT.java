@@ -199,14 +199,16 @@ class AgentCommandsIT {
         assertTrue(lo[4].startsWith("127.0.0.1/8"), listed::toString);
         assertEquals(1, listed.err().size(), listed::toString);
         assertTrue(listed.err().get(0).startsWith("esim-meter-agent: link type unknown for ") &&
-            listed.err().get(0).endsWith(" : cannot open for capture: socket: Operation not permitted (capturing " +
-                "needs root or CAP_NET_RAW)") && listed.err().get(0).contains(" lo"), listed::toString);
+            listed.err().get(0).endsWith(" : no permission to capture (socket: Operation not permitted): run as " +
+                "root or with the capability CAP_NET_RAW, as esim-meter-agent.service grants it") &&
+            listed.err().get(0).contains(" lo"), listed::toString);
 
         final Path file = config("interfaces:\n  - name: lo\noutput:\n  jsonLines: none\n");
         final Finished run = finish(agent(true, "run", "--config", file.toString()), Map.of());
         assertEquals(2, run.exit(), run::toString);
-        assertEquals("esim-meter-agent: lo : cannot open for capture: socket: Operation not permitted (capturing " +
-            "needs root or CAP_NET_RAW)", run.err().get(run.err().size() - 1), run::toString);
+        assertEquals("esim-meter-agent: lo : no permission to capture (socket: Operation not permitted): run as root " +
+            "or with the capability CAP_NET_RAW, as esim-meter-agent.service grants it", run.err().get(run.err().size() -
+            1), run::toString);
 
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         final Finished unreadable = finish(agent(true, "check-config", file.toString()), Map.of());
