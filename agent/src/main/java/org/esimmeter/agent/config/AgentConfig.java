@@ -185,16 +185,23 @@ public record AgentConfig(
 
         /**
          * Where the sequence lease is also kept: {@code $STATE_DIRECTORY} when systemd sets it (the service's
-         * {@code StateDirectory=}, on persistent storage), else the spool directory alone. A lease only on tmpfs
-         * restarts at 1 after a reboot, and the collector would take every batch up to the old numbers for a
-         * duplicate.
+         * {@code StateDirectory=}, on persistent storage); else, when the spool is the default /run/esim-meter of an
+         * agent started by hand as root, /var/lib/esim-meter/agent; else the spool directory alone (one the operator
+         * chose). A lease only on tmpfs restarts at 1 after a reboot, and the collector would take every batch up to
+         * the old numbers for a duplicate.
          */
         public String resolveLeaseDirectory(final Map<String, String> environment) {
             final String state = environment.get("STATE_DIRECTORY");
             if (state != null && !state.isBlank()) {
                 return state.split(":", 2)[0];
             }
-            return resolveSpoolDirectory(environment);
+            final String spool = resolveSpoolDirectory(environment);
+            final String runtime = environment.get("RUNTIME_DIRECTORY");
+            if ((runtime == null || runtime.isBlank()) && spoolDirectory == null && "/run/esim-meter".equals(spool) &&
+                java.nio.file.Files.isWritable(java.nio.file.Path.of("/var/lib"))) {
+                return "/var/lib/esim-meter/agent";
+            }
+            return spool;
         }
 
         /** The token, read from the environment when {@code tokenEnv} names it. */

@@ -73,6 +73,20 @@ class SpoolLeaseTest {
         assertEquals("/run/esim-meter", collector.resolveLeaseDirectory(Map.of("RUNTIME_DIRECTORY", "/run/esim-meter")));
     }
 
+    @Test
+    void shouldKeepTheLeaseInVarLibForTheDefaultSpoolOfAnAgentStartedByHandAsRoot() {
+        final AgentConfig.Collector collector = new AgentConfig.Collector("http://127.0.0.1:7470", "router-a", "t0ken",
+            null, null, null, null, null, null);
+        final boolean root = Files.isWritable(Path.of("/run")) && Files.isWritable(Path.of("/var/lib"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(root, "needs root: the defaults differ without it");
+        assertEquals("/run/esim-meter", collector.resolveSpoolDirectory(Map.of()));
+        assertEquals("/var/lib/esim-meter/agent", collector.resolveLeaseDirectory(Map.of()));
+        // A spool directory the operator chose keeps the lease with it.
+        final AgentConfig.Collector chosen = new AgentConfig.Collector("http://127.0.0.1:7470", "router-a", "t0ken",
+            null, null, null, "/srv/spool", null, null);
+        assertEquals("/srv/spool", chosen.resolveLeaseDirectory(Map.of()));
+    }
+
     private static void deleteTree(final Path root) throws Exception {
         try (Stream<Path> paths = Files.walk(root)) {
             for (final Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
