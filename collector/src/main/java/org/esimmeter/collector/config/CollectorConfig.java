@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.esimmeter.collector.plan.ProfileConfig;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.collector.store.RetentionPolicy;
 import org.esimmeter.common.config.ConfigException;
@@ -27,7 +29,8 @@ public record CollectorConfig(
     @JsonProperty("readToken") String readToken,
     @JsonProperty("live") Live live,
     @JsonProperty("workerThreads") Integer workerThreads,
-    @JsonProperty("logging") LoggingConfig logging) {
+    @JsonProperty("logging") LoggingConfig logging,
+    @JsonProperty("profiles") List<ProfileConfig> profiles) {
 
     /**
      * Where the database goes when the file names no {@code dataDirectory}: {@code $STATE_DIRECTORY} when systemd
@@ -79,6 +82,23 @@ public record CollectorConfig(
         agents = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(agents));
         if (readToken != null) {
             requireToken("readToken", readToken);
+        }
+        profiles = profiles == null ? List.of() : List.copyOf(profiles);
+        final Map<String, String> names = new HashMap<>();
+        for (final ProfileConfig profile : profiles) {
+            // An id or ICCID naming two profiles would count the same bytes against both plans.
+            claim(names, profile.id(), "profiles." + profile.id() + ".id");
+            if (profile.iccid() != null) {
+                claim(names, profile.iccid(), "profiles." + profile.id() + ".iccid");
+            }
+        }
+    }
+
+    private static void claim(final Map<String, String> names, final String name, final String key) {
+        final String other = names.put(name, key);
+        if (other != null) {
+            throw new ConfigException(key + " : " + name + " is also " + other + " (expected: each id and ICCID " +
+                "names one profile)");
         }
     }
 

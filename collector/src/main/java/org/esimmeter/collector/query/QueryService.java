@@ -86,6 +86,11 @@ public final class QueryService {
         store.agents();
     }
 
+    /** For resources that take no parameters: any is a {@link BadParameterException}. */
+    public static void rejectParameters(final Map<String, List<String>> parameters) throws BadParameterException {
+        rejectAny(parameters);
+    }
+
     static void rejectAny(final Map<String, List<String>> parameters) throws BadParameterException {
         for (final String name : parameters.keySet()) {
             throw new BadParameterException(name, name + " : unknown parameter (expected: none)");

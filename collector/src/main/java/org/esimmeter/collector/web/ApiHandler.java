@@ -35,6 +35,7 @@ import java.util.function.LongSupplier;
 import org.esimmeter.collector.ingest.IngestService;
 import org.esimmeter.collector.ingest.LiveFanout;
 import org.esimmeter.collector.ingest.Tokens;
+import org.esimmeter.collector.plan.ProfileService;
 import org.esimmeter.collector.query.QueryParameters;
 import org.esimmeter.collector.query.QueryService;
 import org.slf4j.Logger;
@@ -57,6 +58,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Tokens tokens;
     private final IngestService ingest;
     private final QueryService query;
+    private final ProfileService profiles;
     private final LiveFanout live;
     private final PrometheusMeterRegistry registry;
     private final HttpErrors errors;
@@ -68,7 +70,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final int viewerBufferBytes;
 
     ApiHandler(final ObjectMapper json, final Tokens tokens, final IngestService ingest, final QueryService query,
-        final LiveFanout live, final PrometheusMeterRegistry registry, final HttpErrors errors,
+        final ProfileService profiles, final LiveFanout live, final PrometheusMeterRegistry registry, final HttpErrors errors,
         final ExecutorService workers, final BooleanSupplier stopping, final LongSupplier nowSecond,
         final byte[] openapi, final int maxViewers, final int viewerBufferBytes) {
         super(true);
@@ -76,6 +78,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.tokens = tokens;
         this.ingest = ingest;
         this.query = query;
+        this.profiles = profiles;
         this.live = live;
         this.registry = registry;
         this.errors = errors;
@@ -130,6 +133,20 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 case AGENTS:
                     tokens.checkRead(authorization, null);
                     offload(ctx, keepAlive, null, () -> ok(query.agents(uri.parameters())));
+                    break;
+                case PROFILES:
+                    tokens.checkRead(authorization, null);
+                    offload(ctx, keepAlive, null, () -> {
+                        QueryService.rejectParameters(uri.parameters());
+                        return ok(profiles.all(nowSecond.getAsLong()));
+                    });
+                    break;
+                case PROFILE:
+                    tokens.checkRead(authorization, null);
+                    offload(ctx, keepAlive, null, () -> {
+                        QueryService.rejectParameters(uri.parameters());
+                        return ok(profiles.one(Route.profileId(uri.path()), nowSecond.getAsLong()));
+                    });
                     break;
                 case LIVE:
                     startLive(ctx, authorization, uri);

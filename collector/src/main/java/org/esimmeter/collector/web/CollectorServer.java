@@ -31,6 +31,7 @@ import org.esimmeter.collector.config.CollectorConfig;
 import org.esimmeter.collector.ingest.IngestService;
 import org.esimmeter.collector.ingest.LiveFanout;
 import org.esimmeter.collector.ingest.Tokens;
+import org.esimmeter.collector.plan.ProfileService;
 import org.esimmeter.collector.query.QueryService;
 import org.esimmeter.collector.store.UsageStore;
 import org.slf4j.Logger;
@@ -65,6 +66,7 @@ public final class CollectorServer implements AutoCloseable {
         final IngestService ingest = new IngestService(store, tokens, live, config.maxBatchBytes(), registry,
             nowSecond);
         final QueryService query = new QueryService(store, registry);
+        final ProfileService profiles = new ProfileService(config.profiles(), store, registry);
         // Bounded: with reading paused per connection while its request runs, the queue holds at most one task
         // per connection; beyond this many waiting, clients get 503 and retry rather than pile up.
         workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(), 60, TimeUnit.SECONDS,
@@ -73,7 +75,7 @@ public final class CollectorServer implements AutoCloseable {
             NioIoHandler.newFactory());
         loops = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("collector-http"),
             NioIoHandler.newFactory());
-        final ApiHandler api = new ApiHandler(json, tokens, ingest, query, live, registry, errors, workers,
+        final ApiHandler api = new ApiHandler(json, tokens, ingest, query, profiles, live, registry, errors, workers,
             () -> stopping, nowSecond, openapi(), config.live().maxViewers(), config.live().viewerBufferBytes());
         final int maxBatchBytes = config.maxBatchBytes();
         final ServerBootstrap bootstrap = new ServerBootstrap()

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.concurrent.RejectedExecutionException;
 import org.esimmeter.collector.ingest.UnauthorizedException;
+import org.esimmeter.collector.plan.UnknownProfileException;
 import org.esimmeter.collector.query.BadParameterException;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.wire.WireFormatException;
@@ -54,7 +55,7 @@ final class HttpErrors {
         } else if (failure instanceof PayloadTooLargeException) {
             status = HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
             reason = "too_large";
-        } else if (failure instanceof NotFoundException) {
+        } else if (failure instanceof NotFoundException || failure instanceof UnknownProfileException) {
             status = HttpResponseStatus.NOT_FOUND;
             reason = "not_found";
         } else if (failure instanceof MethodNotAllowedException) {

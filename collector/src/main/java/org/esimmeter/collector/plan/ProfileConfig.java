@@ -1,0 +1,46 @@
+package org.esimmeter.collector.plan;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+import org.esimmeter.common.config.ConfigException;
+import org.esimmeter.wire.WireFormat;
+
+/**
+ * One eSIM profile of the {@code profiles:} list. Usage belongs to it when the profile string the agent sent with an
+ * interface's seconds equals its {@code id} or its {@code iccid}: agents that key profiles on the ICCID keep the
+ * history of a SIM whose modem re-created its interface (wwan0 -> wwan1) under one profile.
+ */
+public record ProfileConfig(
+    @JsonProperty("id") String id,
+    @JsonProperty("label") String label,
+    @JsonProperty("iccid") String iccid,
+    @JsonProperty("carrier") String carrier,
+    @JsonProperty("plan") PlanConfig plan) {
+
+    /** ITU-T E.118: up to 22 digits with the check digit; 18 is the shortest seen on issued cards. */
+    private static final Pattern ICCID = Pattern.compile("\\d{18,22}");
+
+    public ProfileConfig {
+        if (id == null || id.isBlank()) {
+            throw new ConfigException("profiles[].id : missing (expected: the profile the agent sends, e.g. esim-eu)");
+        }
+        final int length = id.getBytes(StandardCharsets.UTF_8).length;
+        if (length > WireFormat.MAX_STRING_BYTES || id.indexOf('/') >= 0) {
+            throw new ConfigException("profiles[].id : '" + id + "' (expected: 1.." + WireFormat.MAX_STRING_BYTES +
+                " UTF-8 bytes, no '/')");
+        }
+        label = label == null || label.isBlank() ? id : label;
+        if (iccid != null && !ICCID.matcher(iccid).matches()) {
+            throw new ConfigException("profiles[].iccid : '" + iccid + "' (expected: 18..22 digits)");
+        }
+        if (plan == null) {
+            throw new ConfigException("profiles[].plan : missing (expected: a plan with type monthly, pass or packs)");
+        }
+    }
+
+    /** True when usage recorded under {@code seriesProfile} belongs to this profile. */
+    public boolean matches(final String seriesProfile) {
+        return seriesProfile != null && (seriesProfile.equals(id) || seriesProfile.equals(iccid));
+    }
+}
