@@ -85,11 +85,11 @@ public record CollectorConfig(
         }
         profiles = profiles == null ? List.of() : List.copyOf(profiles);
         final Map<String, String> names = new HashMap<>();
-        for (final ProfileConfig profile : profiles) {
+        for (int i = 0; i < profiles.size(); i++) {
             // An id or ICCID naming two profiles would count the same bytes against both plans.
-            claim(names, profile.id(), "profiles." + profile.id() + ".id");
-            if (profile.iccid() != null) {
-                claim(names, profile.iccid(), "profiles." + profile.id() + ".iccid");
+            claim(names, profiles.get(i).id(), "profiles[" + i + "].id");
+            if (profiles.get(i).iccid() != null) {
+                claim(names, profiles.get(i).iccid(), "profiles[" + i + "].iccid");
             }
         }
     }

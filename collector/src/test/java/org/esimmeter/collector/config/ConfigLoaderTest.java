@@ -76,7 +76,7 @@ class ConfigLoaderTest {
     @CsvSource(delimiter = '|', value = {
         "listen:\\n  port: 70000\\n|listen.port : 70000 (expected: 0..65535)",
         "listen:\\n  adress: 0.0.0.0\\n|listen.adress : unknown key (did you mean address?)",
-        "dataDir: /tmp\\n|dataDir : unknown key (expected one of: listen, dataDirectory, maxBatchBytes, retention, agents, readToken, live, workerThreads, logging)",
+        "dataDir: /tmp\\n|dataDir : unknown key (expected one of: listen, dataDirectory, maxBatchBytes, retention, agents, readToken, live, workerThreads, logging, profiles)",
         "live:\\n  heartbeatSecond: 5\\n|live.heartbeatSecond : unknown key (did you mean heartbeatSeconds?)",
         "listen:\\n  port: http\\n|listen.port : \"http\" (expected: a whole number)",
         "workerThreads: 2.5\\n|workerThreads : 2.5 (expected: a whole number)",

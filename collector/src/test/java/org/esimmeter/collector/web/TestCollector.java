@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import org.esimmeter.collector.config.CollectorConfig;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.UsageStore;
@@ -39,7 +40,8 @@ public final class TestCollector implements AutoCloseable {
     public final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI base;
 
-    private TestCollector(final Path dataDirectory, final String extraYaml) throws IOException, StoreException {
+    private TestCollector(final Path dataDirectory, final String extraYaml, final LongSupplier nowSecond)
+        throws IOException, StoreException {
         final String yaml = "listen:\n  port: 0\n" +
             "dataDirectory: " + dataDirectory + "\n" +
             "agents:\n  " + AGENT_A + ":\n    token: " + TOKEN_A + "\n  " + AGENT_B + ":\n    token: " + TOKEN_B + "\n" +
@@ -48,19 +50,26 @@ public final class TestCollector implements AutoCloseable {
         Files.writeString(file, yaml);
         final CollectorConfig config = YamlConfigLoader.load(file, CollectorConfig.class);
         store = SqliteUsageStore.open(dataDirectory, config.retention().policy());
-        server = CollectorServer.start(config, store, registry);
+        server = nowSecond == null ? CollectorServer.start(config, store, registry) :
+            CollectorServer.start(config, store, registry, nowSecond);
         base = URI.create(server.url());
     }
 
     /** Reads open to all. */
     public static TestCollector start(final Path dataDirectory) throws IOException, StoreException {
-        return new TestCollector(dataDirectory, "");
+        return new TestCollector(dataDirectory, "", null);
     }
 
     /** {@code extraYaml}: more top-level configuration keys, e.g. {@code "maxBatchBytes: 4096\n"}. */
     public static TestCollector start(final Path dataDirectory, final String extraYaml)
         throws IOException, StoreException {
-        return new TestCollector(dataDirectory, extraYaml);
+        return new TestCollector(dataDirectory, extraYaml, null);
+    }
+
+    /** As {@link #start(Path, String)}, with the clock that answers "now" (query defaults, billing cycles). */
+    public static TestCollector start(final Path dataDirectory, final String extraYaml, final LongSupplier nowSecond)
+        throws IOException, StoreException {
+        return new TestCollector(dataDirectory, extraYaml, nowSecond);
     }
 
     public URI uri(final String pathAndQuery) {
