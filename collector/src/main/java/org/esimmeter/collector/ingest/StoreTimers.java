@@ -3,7 +3,9 @@ package org.esimmeter.collector.ingest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
-/** The one definition of the store latency metric, tagged by operation (ingest, usage, totals, top, agents). */
+/**
+ * The one definition of the store latency metric, tagged by operation (ingest, usage, totals, top, agents, profiles).
+ */
 public final class StoreTimers {
     private StoreTimers() {
     }
