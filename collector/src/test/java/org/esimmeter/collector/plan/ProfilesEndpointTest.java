@@ -47,6 +47,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   router-b wwan1 topup                2026-03-10T00:00:00Z DOWN 2500 ip   (only A valid: A 500 left)
  *   router-b wwan1 topup                2026-03-16T00:00:00Z UP   1200 ip   (B expires first: B 0 left, A 300 left)
  *   cap 4000, used 3700, remaining 300, 92.50 %
+ * fibre-backup (monthly, unlimited, 15th 00:00 America/Sao_Paulo, -03:00: cycle from 2026-03-15T03:00:00Z)
+ *   router-a wwan3 fibre-backup         2026-03-15T02:59:59Z DOWN 7777 ip   (one second before the cycle: excluded)
+ *   router-a wwan3 fibre-backup         2026-03-16T03:00:00Z UP 100 ip, DOWN 900 ip        billable 1000, no cap
  * </pre>
  */
 class ProfilesEndpointTest {
@@ -83,7 +86,13 @@ class ProfilesEndpointTest {
         "      type: packs\n" +
         "      packs:\n" +
         "        - {bytes: 3000, purchasedAt: \"2026-03-01T00:00:00Z\", expiresAt: \"2026-04-01T00:00:00Z\"}\n" +
-        "        - {bytes: 1000, purchasedAt: \"2026-03-15T00:00:00Z\", expiresAt: \"2026-03-22T00:00:00Z\"}\n";
+        "        - {bytes: 1000, purchasedAt: \"2026-03-15T00:00:00Z\", expiresAt: \"2026-03-22T00:00:00Z\"}\n" +
+        "  - id: fibre-backup\n" +
+        "    plan:\n" +
+        "      type: monthly\n" +
+        "      unlimited: true\n" +
+        "      resetDay: 15\n" +
+        "      timeZone: America/Sao_Paulo\n";
     private static final int TCP = 6;
 
     @TempDir
@@ -100,6 +109,11 @@ class ProfilesEndpointTest {
             .flow(Direction.DOWN, TCP, "1.1.1.1", 443, "10.0.0.2", 50000, 3, 4500, 4444)
             .second("wwan0", "esim-eu", at("2026-02-27T23:00:00Z"))
             .flow(Direction.UP, TCP, "10.0.0.2", 50000, "1.1.1.1", 443, 1, 24, 10)
+            .second("wwan3", "fibre-backup", at("2026-03-15T02:59:59Z"))
+            .flow(Direction.DOWN, TCP, "1.1.1.1", 443, "10.0.4.2", 50000, 6, 7900, 7777)
+            .second("wwan3", "fibre-backup", at("2026-03-16T03:00:00Z"))
+            .flow(Direction.UP, TCP, "10.0.4.2", 50000, "1.1.1.1", 443, 1, 114, 100)
+            .flow(Direction.DOWN, TCP, "1.1.1.1", 443, "10.0.4.2", 50000, 1, 914, 900)
             .second("wwan2", "esim-home", at("2026-03-05T00:00:00Z"))
             .flow(Direction.UP, TCP, "10.0.2.2", 50000, "1.1.1.1", 443, 1, 414, 400)
             .flow(Direction.DOWN, TCP, "1.1.1.1", 443, "10.0.2.2", 50000, 1, 614, 600)
@@ -145,7 +159,7 @@ class ProfilesEndpointTest {
         assertEquals("2026-03-20T11:59:59Z", body.get("asOfTime").asText());
         final List<String> ids = new ArrayList<>();
         body.get("profiles").forEach(profile -> ids.add(profile.get("id").asText()));
-        assertEquals(List.of("esim-eu", "esim-home", "travel", "topup"), ids);
+        assertEquals(List.of("esim-eu", "esim-home", "travel", "topup", "fibre-backup"), ids);
     }
 
     @Test
@@ -192,6 +206,22 @@ class ProfilesEndpointTest {
         assertEquals(0.60, home.get("percentUsed").doubleValue());
         assertEquals(0, home.get("projection").get("bytesPerDay").asLong());
         assertEquals(600, home.get("projection").get("atCycleEndBytes").asLong());
+    }
+
+    @Test
+    void shouldGiveNoCapRemainingOrPercentForAnUnlimitedPlan() throws Exception {
+        final JsonNode fibre = ok("/v1/profiles/fibre-backup");
+
+        assertEquals(at("2026-03-15T03:00:00Z"), fibre.get("cycle").get("start").asLong());
+        assertEquals("2026-03-15T00:00:00-03:00", fibre.get("cycle").get("startTime").asText());
+        assertEquals("2026-04-15T00:00:00-03:00", fibre.get("cycle").get("endTime").asText());
+        assertEquals("up 100 down 900 unknown 0 billable 1000", used(fibre));
+        assertEquals(true, fibre.get("plan").get("unlimited").asBoolean());
+        assertEquals(true, fibre.get("capBytes").isNull());
+        assertEquals(true, fibre.get("remainingBytes").isNull());
+        assertEquals(true, fibre.get("percentUsed").isNull());
+        assertEquals(1000, fibre.get("projection").get("atCycleEndBytes").asLong());
+        assertEquals(true, fibre.get("projection").get("percentAtCycleEnd").isNull());
     }
 
     @Test

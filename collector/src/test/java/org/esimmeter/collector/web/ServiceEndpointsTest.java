@@ -100,7 +100,8 @@ class ServiceEndpointsTest {
         collector = TestCollector.start(dataDirectory, "readToken: " + READ_TOKEN + "\n");
         assertEquals(200, collector.ingest(TOKEN_A, Fixture.batchA1()).statusCode());
 
-        for (final String read : List.of("/v1/usage", "/v1/totals", "/v1/top", "/v1/agents")) {
+        for (final String read : List.of("/v1/usage", "/v1/totals", "/v1/top", "/v1/agents",
+            "/v1/profiles")) {
             assertEquals(401, collector.get(read).statusCode(), read);
             assertEquals(401, collector.get(read, "Authorization", "Bearer " + TOKEN_A).statusCode(), read);
             assertEquals(200, collector.get(read, "Authorization", "Bearer " + READ_TOKEN).statusCode(), read);
