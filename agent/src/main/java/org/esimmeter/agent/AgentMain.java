@@ -9,7 +9,9 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -22,6 +24,7 @@ import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.agent.decode.Bytes;
+import org.esimmeter.agent.meter.CurrentProfile;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
@@ -32,6 +35,7 @@ import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.agent.metrics.AgentMetrics;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
+import org.esimmeter.agent.profile.ProfilePoller;
 import org.esimmeter.agent.ship.CollectorSink;
 import org.esimmeter.agent.ship.ShipMetrics;
 import org.esimmeter.agent.ship.Spool;
@@ -154,6 +158,7 @@ public final class AgentMain {
             OutputStream stream = null;
             JsonLinesSink lines = null;
             AgentMetrics metrics = null;
+            ProfilePoller profilePoller = null;
             try {
                 if (agentConfig.collector() != null) {
                     collector = openCollector(config, agentConfig.collector());
@@ -170,12 +175,24 @@ public final class AgentMain {
                     // The sink never closes the stream it writes to: stdout stays open for whoever called us.
                     lines = new JsonLinesSink(stream);
                 }
+                final Map<String, CurrentProfile> profiles = new HashMap<>();
+                profilePoller = ProfilePoller.create();
+                for (final AgentConfig.Interface iface : agentConfig.interfaces()) {
+                    final CurrentProfile profile = new CurrentProfile(iface.profile(), iface.profileFrom() != null);
+                    profiles.put(iface.name(), profile);
+                    if (iface.profileFrom() != null) {
+                        profilePoller.add(iface.name(), iface.profileFrom(), profile);
+                    }
+                }
                 final LiveCapture capture;
                 try {
-                    capture = LiveCapture.open(agentConfig, tee(lines, collector));
+                    capture = LiveCapture.open(agentConfig, tee(lines, collector), profiles);
                 } catch (final CaptureException e) {
                     throw new UsageException(e.getMessage(), e);
                 }
+                // After the handles opened (a bad interface fails first), before the first packet: the first poll
+                // runs now, so only the seconds before it answers count to the fallback profile.
+                profilePoller.start();
                 metrics = new AgentMetrics();
                 final MeterRegistry registry = metrics.registry();
                 new InterfaceMetrics(capture.meters()).bindTo(registry);
@@ -246,6 +263,9 @@ public final class AgentMain {
                     }
                     if (metrics != null) {
                         metrics.close();
+                    }
+                    if (profilePoller != null) {
+                        profilePoller.close();
                     }
                 } finally {
                     finished.countDown();
