@@ -85,6 +85,23 @@ class ProfileFromConfigTest {
     }
 
     @Test
+    void shouldLoadTheExamplesProfileFromOnceUncommented() throws IOException {
+        Path example = null;
+        for (Path at = Path.of("").toAbsolutePath(); at != null && example == null; at = at.getParent()) {
+            example = Files.isRegularFile(at.resolve("config/agent.yaml")) ? at.resolve("config/agent.yaml") : null;
+        }
+        final String text = Files.readString(example).replaceAll("(?m)^    # profileFrom:", "    profileFrom:")
+            .replaceAll("(?m)^    #   ", "      ");
+        final AgentConfig config = YamlConfigLoader.load(Files.writeString(dir.resolve("agent.yaml"), text),
+            AgentConfig.class);
+        final AgentConfig.Interface wwan1 = config.interfaces().get(1);
+        assertEquals("esim-home", wwan1.profile(), "the static profile is the fallback");
+        assertEquals(List.of("sh", "-c", "mmcli -m any -J && mmcli -i any -J"), wwan1.profileFrom().command());
+        assertEquals(5, wwan1.profileFrom().intervalSeconds());
+        assertNull(config.interfaces().get(0).profileFrom());
+    }
+
+    @Test
     void shouldRefuseAnUnknownKeyUnderProfileFrom() throws IOException {
         final String message = refusal("  - name: wwan0\n    profileFrom:\n      file: /x\n      interval: 5\n");
         assertTrue(message.contains("interval"), message);
