@@ -110,8 +110,36 @@ public final class AgentMain {
                 throw new UsageException(file + " : interfaces[" + i + "].name : " + name + " : no such interface " +
                     "on this machine (esim-meter-agent interfaces lists them)");
             }
+            final AgentConfig.ProfileFrom from = config.interfaces().get(i).profileFrom();
+            if (from != null && from.command() != null) {
+                final String problem = notRunnable(from.command().get(0), System.getenv("PATH"));
+                if (problem != null) {
+                    throw new UsageException(file + " : interfaces[" + i + "].profileFrom.command : " +
+                        from.command().get(0) + " : " + problem);
+                }
+            }
         }
         return config;
+    }
+
+    /**
+     * Why the program cannot be run, or null: a typo in a discovery command would otherwise show only as a WARN
+     * while every second counts to the fallback profile. A state file may appear later (a hook writes it): not
+     * checked.
+     */
+    static String notRunnable(final String program, final String path) {
+        if (program.contains("/")) {
+            final Path file = Path.of(program);
+            return !java.nio.file.Files.isRegularFile(file) ? "no such file" :
+                !java.nio.file.Files.isExecutable(file) ? "not executable" : null;
+        }
+        for (final String directory : (path == null ? "" : path).split(":")) {
+            final Path file = Path.of(directory.isEmpty() ? "." : directory, program);
+            if (java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.isExecutable(file)) {
+                return null;
+            }
+        }
+        return "not found on PATH (expected: an executable, or its absolute path)";
     }
 
     /** The file alone: keys, kinds and ranges of values; nothing about this machine. */
