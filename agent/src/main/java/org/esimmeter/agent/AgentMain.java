@@ -218,8 +218,8 @@ public final class AgentMain {
                 } catch (final CaptureException e) {
                     throw new UsageException(e.getMessage(), e);
                 }
-                // After the handles opened (a bad interface fails first), before the first packet: the first poll
-                // runs now, so only the seconds before it answers count to the fallback profile.
+                // After the handles opened (a bad interface fails first), before the first packet is read: the
+                // first poll answers here, so the first seconds carry the SIM (the kernel buffers meanwhile).
                 profilePoller.start();
                 metrics = new AgentMetrics();
                 final MeterRegistry registry = metrics.registry();

@@ -154,9 +154,17 @@ public final class ProfilePoller implements AutoCloseable {
         return targets.isEmpty();
     }
 
-    /** Polls every target now, then every {@code intervalSeconds} (at a fixed rate: a slow command never drifts). */
+    /**
+     * Polls every target once on the calling thread (so the first seconds already carry the SIM, not the fallback;
+     * at most {@code timeoutSeconds} each), then every {@code intervalSeconds} on the poller's thread, at a fixed
+     * rate: a slow command never makes the polls drift.
+     */
     public void start() {
         for (final Target target : targets) {
+            target.poll();
+        }
+        for (final Target target : targets) {
+            // Scheduling happens-before the task runs: the poller thread sees what the first poll left.
             executor.scheduleAtFixedRate(() -> {
                 try {
                     target.poll();
@@ -164,7 +172,7 @@ public final class ProfilePoller implements AutoCloseable {
                     // A scheduled task that throws is never run again: log and keep polling.
                     LOG.warn("{} : profile discovery failed unexpectedly: {}", target.interfaceName, oneLine(e));
                 }
-            }, 0, target.from.intervalSeconds(), TimeUnit.SECONDS);
+            }, target.from.intervalSeconds(), target.from.intervalSeconds(), TimeUnit.SECONDS);
         }
     }
 

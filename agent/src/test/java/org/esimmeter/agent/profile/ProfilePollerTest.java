@@ -187,7 +187,7 @@ class ProfilePollerTest {
             poller.add("wwan0", command(5, script.toString()), profile);
             assertFalse(poller.isEmpty());
             poller.start();
-            await("SIM A to be discovered", () -> SIM_A.equals(profile.get()));
+            assertEquals(SIM_A, profile.get(), "the first poll answers before start() returns (before capture)");
             insertSim(SIM_B, "26201");
             final long switchedNs = System.nanoTime();
             await("SIM B to be discovered", () -> SIM_B.equals(profile.get()));
