@@ -9,7 +9,9 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -22,6 +24,7 @@ import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.agent.decode.Bytes;
+import org.esimmeter.agent.meter.CurrentProfile;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
@@ -32,6 +35,7 @@ import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.agent.metrics.AgentMetrics;
 import org.esimmeter.agent.output.JsonLinesSink;
 import org.esimmeter.agent.output.ReplayReport;
+import org.esimmeter.agent.profile.ProfilePoller;
 import org.esimmeter.agent.ship.CollectorSink;
 import org.esimmeter.agent.ship.ShipMetrics;
 import org.esimmeter.agent.ship.Spool;
@@ -106,8 +110,36 @@ public final class AgentMain {
                 throw new UsageException(file + " : interfaces[" + i + "].name : " + name + " : no such interface " +
                     "on this machine (esim-meter-agent interfaces lists them)");
             }
+            final AgentConfig.ProfileFrom from = config.interfaces().get(i).profileFrom();
+            if (from != null && from.command() != null) {
+                final String problem = notRunnable(from.command().get(0), System.getenv("PATH"));
+                if (problem != null) {
+                    throw new UsageException(file + " : interfaces[" + i + "].profileFrom.command : " +
+                        from.command().get(0) + " : " + problem);
+                }
+            }
         }
         return config;
+    }
+
+    /**
+     * Why the program cannot be run, or null: a typo in a discovery command would otherwise show only as a WARN
+     * while every second counts to the fallback profile. A state file may appear later (a hook writes it): not
+     * checked.
+     */
+    static String notRunnable(final String program, final String path) {
+        if (program.contains("/")) {
+            final Path file = Path.of(program);
+            return !java.nio.file.Files.isRegularFile(file) ? "no such file" :
+                !java.nio.file.Files.isExecutable(file) ? "not executable" : null;
+        }
+        for (final String directory : (path == null ? "" : path).split(":")) {
+            final Path file = Path.of(directory.isEmpty() ? "." : directory, program);
+            if (java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.isExecutable(file)) {
+                return null;
+            }
+        }
+        return "not found on PATH (expected: an executable, or its absolute path)";
     }
 
     /** The file alone: keys, kinds and ranges of values; nothing about this machine. */
@@ -154,6 +186,7 @@ public final class AgentMain {
             OutputStream stream = null;
             JsonLinesSink lines = null;
             AgentMetrics metrics = null;
+            ProfilePoller profilePoller = null;
             try {
                 if (agentConfig.collector() != null) {
                     collector = openCollector(config, agentConfig.collector());
@@ -170,12 +203,24 @@ public final class AgentMain {
                     // The sink never closes the stream it writes to: stdout stays open for whoever called us.
                     lines = new JsonLinesSink(stream);
                 }
+                final Map<String, CurrentProfile> profiles = new HashMap<>();
+                profilePoller = ProfilePoller.create();
+                for (final AgentConfig.Interface iface : agentConfig.interfaces()) {
+                    final CurrentProfile profile = new CurrentProfile(iface.profile(), iface.profileFrom() != null);
+                    profiles.put(iface.name(), profile);
+                    if (iface.profileFrom() != null) {
+                        profilePoller.add(iface.name(), iface.profileFrom(), profile);
+                    }
+                }
                 final LiveCapture capture;
                 try {
-                    capture = LiveCapture.open(agentConfig, tee(lines, collector));
+                    capture = LiveCapture.open(agentConfig, tee(lines, collector), profiles);
                 } catch (final CaptureException e) {
                     throw new UsageException(e.getMessage(), e);
                 }
+                // After the handles opened (a bad interface fails first), before the first packet is read: the
+                // first poll answers here, so the first seconds carry the SIM (the kernel buffers meanwhile).
+                profilePoller.start();
                 metrics = new AgentMetrics();
                 final MeterRegistry registry = metrics.registry();
                 new InterfaceMetrics(capture.meters()).bindTo(registry);
@@ -246,6 +291,9 @@ public final class AgentMain {
                     }
                     if (metrics != null) {
                         metrics.close();
+                    }
+                    if (profilePoller != null) {
+                        profilePoller.close();
                     }
                 } finally {
                     finished.countDown();

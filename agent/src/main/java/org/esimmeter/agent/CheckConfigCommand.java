@@ -43,7 +43,10 @@ final class CheckConfigCommand implements Callable<Integer> {
     static String summary(final AgentConfig config) {
         final StringJoiner interfaces = new StringJoiner(", ");
         for (final AgentConfig.Interface iface : config.interfaces()) {
-            interfaces.add(iface.name() + " -> " + iface.profile() +
+            interfaces.add(iface.name() + " -> " + (iface.profileFrom() == null ? iface.profile() :
+                "ICCID from " + (iface.profileFrom().file() != null ? iface.profileFrom().file() :
+                    String.join(" ", iface.profileFrom().command())) + " every " +
+                    iface.profileFrom().intervalSeconds() + " s (until then " + iface.profile() + ")") +
                 (iface.filter().isEmpty() ? "" : " (filter '" + iface.filter() + "')"));
         }
         final AgentConfig.Capture capture = config.capture();

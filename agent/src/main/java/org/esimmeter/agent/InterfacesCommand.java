@@ -53,7 +53,8 @@ final class InterfacesCommand implements Callable<Integer> {
         }
         final Map<String, String> profiles = new LinkedHashMap<>();
         if (agentConfig != null) {
-            agentConfig.interfaces().forEach(iface -> profiles.put(iface.name(), iface.profile()));
+            agentConfig.interfaces().forEach(iface -> profiles.put(iface.name(),
+                iface.profileFrom() == null ? iface.profile() : "discovered (ICCID)"));
         }
         final List<Map<String, Object>> rows = new ArrayList<>();
         for (final CaptureInterfaces.Device device : devices) {

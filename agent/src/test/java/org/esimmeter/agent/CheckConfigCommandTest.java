@@ -59,6 +59,29 @@ class CheckConfigCommandTest {
     }
 
     @Test
+    void shouldSummarizeProfileDiscovery() throws IOException {
+        assertAccepted(check("interfaces:\n  - name: lo\n    profileFrom:\n      command: [sh, -c, 'cat /run/sim']\n" +
+                "  - name: any\n    profile: home\n    profileFrom:\n      file: /run/esim/active\n" +
+                "      intervalSeconds: 2\n"),
+            "2 interfaces: lo -> ICCID from sh -c cat /run/sim every 5 s (until then unknown-sim), any -> ICCID " +
+                "from /run/esim/active every 2 s (until then home); snaplen 128, buffer 4194304 bytes, filter none; " +
+                "no collector; JSON lines -; log level info (default)");
+    }
+
+    @Test
+    void shouldRefuseADiscoveryCommandThatCannotRun() throws IOException {
+        final Path file = directory.resolve("agent.yaml");
+        assertRefused(check("interfaces:\n  - name: lo\n    profileFrom:\n      command: [mmcli-typo, -J]\n"),
+            file + " : interfaces[0].profileFrom.command : mmcli-typo : not found on PATH (expected: an " +
+                "executable, or its absolute path)");
+        final Path script = Files.writeString(directory.resolve("modem.sh"), "#!/bin/sh\n");
+        assertRefused(check("interfaces:\n  - name: lo\n  - name: any\n    profileFrom:\n      command: [" + script +
+            "]\n"), file + " : interfaces[1].profileFrom.command : " + script + " : not executable");
+        assertRefused(check("interfaces:\n  - name: lo\n    profileFrom:\n      command: [" + directory +
+            "/absent]\n"), file + " : interfaces[0].profileFrom.command : " + directory + "/absent : no such file");
+    }
+
+    @Test
     void shouldRequireTheFileArgument() {
         final AgentRun run = AgentRun.execute("check-config");
         assertEquals(2, run.exit(), run::toString);

@@ -2,10 +2,12 @@ package org.esimmeter.agent.capture;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.agent.decode.LinkType;
+import org.esimmeter.agent.meter.CurrentProfile;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
@@ -69,13 +71,18 @@ public final class LiveCapture implements AutoCloseable {
         poller = new Poller(fds);
     }
 
-    /** Opens every configured interface; on any failure closes what it opened and says which one failed. */
-    public static LiveCapture open(final AgentConfig config, final SecondSink sink) throws CaptureException {
+    /**
+     * Opens every configured interface; on any failure closes what it opened and says which one failed.
+     *
+     * @param profiles each interface's profile by name: what the meter reads when it opens a second
+     */
+    public static LiveCapture open(final AgentConfig config, final SecondSink sink,
+        final Map<String, CurrentProfile> profiles) throws CaptureException {
         final AgentConfig.Capture settings = config.capture();
         final List<Metered> opened = new ArrayList<>();
         try {
             for (final AgentConfig.Interface iface : config.interfaces()) {
-                opened.add(openInterface(settings, iface, sink));
+                opened.add(openInterface(settings, iface, profiles.get(iface.name()), sink));
             }
             return new LiveCapture(settings, opened);
         } catch (final CaptureException | RuntimeException e) {
@@ -87,11 +94,11 @@ public final class LiveCapture implements AutoCloseable {
     }
 
     private static Metered openInterface(final AgentConfig.Capture settings, final AgentConfig.Interface iface,
-        final SecondSink sink) throws CaptureException {
+        final CurrentProfile profile, final SecondSink sink) throws CaptureException {
         final PcapNetworkInterface device = device(iface.name());
         final FlowTable flows = new FlowTable(Math.min(4096, settings.maxFlowsPerSecond()),
             settings.maxFlowsPerSecond());
-        final InterfaceMeter meter = new InterfaceMeter(iface.name(), iface.profile(), flows,
+        final InterfaceMeter meter = new InterfaceMeter(iface.name(), profile, flows,
             new FragmentPorts(4096), sink);
         final Metered metered = new Metered(iface.name(), meter);
         final String filter = combine(settings.filter(), iface.filter());
@@ -122,7 +129,8 @@ public final class LiveCapture implements AutoCloseable {
                     DirectionRule.fixed(Direction.DOWN)), PcapHandle.PcapDirection.IN));
             }
             LOG.info("capturing on {} ({}, profile {}, direction by {}{})", iface.name(), LinkType.name(linkType),
-                iface.profile(), metered.readers.get(0).directionRule(),
+                iface.profileFrom() == null ? iface.profile() : "discovered (now " + profile.get() + ")",
+                metered.readers.get(0).directionRule(),
                 filter.isEmpty() ? "" : ", filter '" + filter + "'");
             return metered;
         } catch (final CaptureException | RuntimeException e) {

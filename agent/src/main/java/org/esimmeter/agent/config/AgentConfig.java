@@ -66,20 +66,88 @@ public record AgentConfig(
         }
     }
 
-    /** One metered interface and the eSIM profile its bytes belong to. */
+    /**
+     * One metered interface and the eSIM profile its bytes belong to: {@code profile} names it statically (default:
+     * the interface name), or {@code profileFrom} discovers the active SIM's ICCID while the agent runs; {@code
+     * profile} is then the fallback until the first discovery succeeds (default {@value #UNKNOWN_SIM}).
+     */
     public record Interface(
         @JsonProperty("name") String name,
         @JsonProperty("profile") String profile,
+        @JsonProperty("profileFrom") ProfileFrom profileFrom,
         @JsonProperty("filter") String filter) {
+
+        public static final String UNKNOWN_SIM = "unknown-sim";
 
         public Interface {
             if (name == null || name.isBlank()) {
                 throw new ConfigException("interfaces[].name : missing");
             }
-            profile = profile == null || profile.isBlank() ? name : profile;
+            profile = profile == null || profile.isBlank() ? profileFrom == null ? name : UNKNOWN_SIM : profile;
             wireString("interfaces[].name", name);
             wireString("interfaces[].profile", profile);
             filter = filter == null ? "" : filter.trim();
+        }
+    }
+
+    /**
+     * Where the active SIM is read from: the output of {@code command} (an argv run without a shell) or the content
+     * of {@code file}, every {@code intervalSeconds}. Either holds one or more JSON documents (ModemManager's {@code
+     * mmcli -m any -J} and {@code mmcli -i any -J} one after the other, by default) or a bare ICCID. The fields are
+     * dotted paths into the documents; the first document that has a value wins. The ICCID becomes the profile of
+     * the seconds that follow; the operator (serving network MCC+MNC and name) is logged with each switch.
+     */
+    public record ProfileFrom(
+        @JsonProperty("command") List<String> command,
+        @JsonProperty("file") String file,
+        @JsonProperty("intervalSeconds") Integer intervalSeconds,
+        @JsonProperty("timeoutSeconds") Integer timeoutSeconds,
+        @JsonProperty("iccidField") String iccidField,
+        @JsonProperty("operatorCodeField") String operatorCodeField,
+        @JsonProperty("operatorNameField") String operatorNameField) {
+
+        public static final String DEFAULT_ICCID_FIELD = "sim.properties.iccid";
+        public static final String DEFAULT_OPERATOR_CODE_FIELD = "modem.3gpp.operator-code";
+        public static final String DEFAULT_OPERATOR_NAME_FIELD = "modem.3gpp.operator-name";
+
+        public ProfileFrom {
+            final boolean hasCommand = command != null && !command.isEmpty();
+            final boolean hasFile = file != null && !file.isBlank();
+            if (hasCommand == hasFile) {
+                throw new ConfigException("interfaces[].profileFrom : " + (hasCommand ? "both command and file " +
+                    "are set" : "command or file missing") + " (expected: command: [argv...] or file: PATH)");
+            }
+            if (hasCommand) {
+                for (final String argument : command) {
+                    if (argument == null || argument.isEmpty()) {
+                        throw new ConfigException("interfaces[].profileFrom.command : an empty argument (expected: " +
+                            "[program, arguments...], run without a shell)");
+                    }
+                }
+                command = List.copyOf(command);
+            } else {
+                command = null;
+            }
+            file = hasFile ? file.trim() : null;
+            intervalSeconds = between("interfaces[].profileFrom.intervalSeconds", intervalSeconds, 5, 1, 3600);
+            timeoutSeconds = between("interfaces[].profileFrom.timeoutSeconds", timeoutSeconds, 10, 1, 300);
+            iccidField = field("interfaces[].profileFrom.iccidField", iccidField, DEFAULT_ICCID_FIELD);
+            operatorCodeField = field("interfaces[].profileFrom.operatorCodeField", operatorCodeField,
+                DEFAULT_OPERATOR_CODE_FIELD);
+            operatorNameField = field("interfaces[].profileFrom.operatorNameField", operatorNameField,
+                DEFAULT_OPERATOR_NAME_FIELD);
+        }
+
+        private static String field(final String key, final String value, final String otherwise) {
+            if (value == null) {
+                return otherwise;
+            }
+            final String path = value.trim();
+            if (path.isEmpty() || path.startsWith(".") || path.endsWith(".") || path.contains("..")) {
+                throw new ConfigException(key + " : '" + value + "' (expected: a dotted path such as " + otherwise +
+                    ")");
+            }
+            return path;
         }
     }
 

@@ -15,7 +15,9 @@ public final class InterfaceMeter implements SecondRecord {
     public static final long NO_SECOND = Long.MIN_VALUE;
 
     private final String interfaceName;
-    private final String profile;
+    private final CurrentProfile currentProfile;
+    // Latched when a second opens: a profile switch takes effect at the next second, so no second is split.
+    private String profile;
     private final SecondSink sink;
     private final FlowTable flows;
     private final FragmentPorts fragmentPorts;
@@ -40,8 +42,15 @@ public final class InterfaceMeter implements SecondRecord {
 
     public InterfaceMeter(final String interfaceName, final String profile, final FlowTable flows,
         final FragmentPorts fragmentPorts, final SecondSink sink) {
+        this(interfaceName, new CurrentProfile(profile), flows, fragmentPorts, sink);
+    }
+
+    /** A meter whose profile may change while it runs: read once per second it opens. */
+    public InterfaceMeter(final String interfaceName, final CurrentProfile profile, final FlowTable flows,
+        final FragmentPorts fragmentPorts, final SecondSink sink) {
         this.interfaceName = interfaceName;
-        this.profile = profile;
+        this.currentProfile = profile;
+        this.profile = profile.get();
         this.flows = flows;
         this.fragmentPorts = fragmentPorts;
         this.sink = sink;
@@ -58,6 +67,7 @@ public final class InterfaceMeter implements SecondRecord {
         if (epochSecond != openSecond) {
             seal();
             openSecond = epochSecond;
+            profile = currentProfile.get(); // one volatile read per second, none per packet
         }
         if (status == PacketDecoder.IP) {
             final int ipLength = packet.ipLength();
@@ -182,9 +192,23 @@ public final class InterfaceMeter implements SecondRecord {
         return interfaceName;
     }
 
+    /** The profile of the open (or last sealed) second; see {@link #currentProfile()} for the one now in force. */
     @Override
     public String profile() {
         return profile;
+    }
+
+    /** The profile the next second will open under. */
+    public String currentProfile() {
+        return currentProfile.get();
+    }
+
+    /**
+     * The profile as a self-metrics tag: fixed for the life of the process, so a discovered profile is tagged
+     * "discovered" (the seconds themselves carry the ICCID).
+     */
+    public String profileTag() {
+        return currentProfile.discovered() ? "discovered" : currentProfile.get();
     }
 
     @Override

@@ -27,7 +27,7 @@ public final class InterfaceMetrics implements MeterBinder {
     @Override
     public void bindTo(final MeterRegistry registry) {
         for (final InterfaceMeter meter : meters) {
-            final Tags tags = Tags.of("interface", meter.interfaceName(), "profile", meter.profile());
+            final Tags tags = Tags.of("interface", meter.interfaceName(), "profile", meter.profileTag());
             for (final int direction : new int[] {Direction.UP, Direction.DOWN}) {
                 final Tags directed = tags.and("direction", Direction.name(direction));
                 counter(registry, "esimmeter.agent.packets", "packets sealed into seconds", directed, meter,
@@ -64,7 +64,7 @@ public final class InterfaceMetrics implements MeterBinder {
         final String name = meter.interfaceName();
         return String.format(Locale.ROOT,
             "%s (%s): up %.0f packets %.0f bytes, down %.0f packets %.0f bytes, unparsed %.0f, overflow %.0f, " +
-                "pcap dropped %.0f, flows %.0f (peak %.0f of %.0f)", name, meter.profile(),
+                "pcap dropped %.0f, flows %.0f (peak %.0f of %.0f)", name, meter.currentProfile(),
             count(registry, "esimmeter.agent.packets", name, "up"),
             count(registry, "esimmeter.agent.wire.bytes", name, "up"),
             count(registry, "esimmeter.agent.packets", name, "down"),

@@ -21,6 +21,8 @@ import static org.esimmeter.agent.frames.Frames.udp;
 import static org.esimmeter.agent.frames.Frames.zeros;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -115,6 +117,27 @@ class InterfaceMeterTest {
 
         meter.seal();
         assertEquals(2, sealed.size(), "sealing again with no packet emits nothing");
+    }
+
+    @Test
+    void shouldSwitchTheProfileAtTheNextSecondNeverInsideOne() {
+        final CurrentProfile sim = new CurrentProfile("8944500000000000001", true);
+        meter = new InterfaceMeter("wwan0", sim, new FlowTable(4, 1024), new FragmentPorts(64),
+            second -> sealed.add(SecondSnapshot.of(second)));
+        feed(T, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100));      // wire 142
+        assertTrue(sim.set("8944500000000000002"), "the poller sees another SIM while second T is open");
+        assertEquals("8944500000000000002", meter.currentProfile());
+        feed(T, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 200));      // wire 242: still second T, still SIM 1
+        feed(T + 1, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 10));   // wire 52: the next second opens under SIM 2
+        meter.sealIfDue((T + 3) * 1000, 250);
+
+        assertEquals(List.of(T, T + 1), sealed.stream().map(s -> s.epochSecond).toList());
+        assertEquals(List.of("8944500000000000001", "8944500000000000002"),
+            sealed.stream().map(s -> s.profile).toList());
+        assertArrayEquals(new long[] {2, 142 + 242, 128 + 228}, sealed.get(0).total[UP]);
+        assertArrayEquals(new long[] {1, 52, 38}, sealed.get(1).total[UP]);
+        assertEquals("discovered", meter.profileTag(), "a metrics tag cannot follow the SIM: it says so");
+        assertFalse(sim.set("8944500000000000002"), "the same ICCID again is no change");
     }
 
     @Test
