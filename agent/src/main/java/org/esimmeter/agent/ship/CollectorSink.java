@@ -1168,7 +1168,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         return secondsAcknowledged.get();
     }
 
-    /** Batches the collector refused with a 4xx (not retried). */
+    /** Batches the collector refused as unreadable (400) or too large (413): dropped, not retried. */
     public long batchesRejected() {
         return batchesRejected.get();
     }
@@ -1192,7 +1192,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         return secondsDropped.get();
     }
 
-    /** POSTs that failed and were retried (I/O error, 5xx, 408, 429). */
+    /** POSTs that failed and were retried (I/O error, 5xx, 408, 429, and 401/403 while the token is refused). */
     public long attemptsFailed() {
         return attemptsFailed.get();
     }

@@ -226,7 +226,8 @@ class ConfigLoaderTest {
         return YamlConfigLoader.load(file(), CollectorConfig.class, name -> null);
     }
 
-    private static Path repositoryRoot() {
+    /** The repository's root: the directory above the working one that holds config/collector.yaml. */
+    static Path repositoryRoot() {
         Path path = Path.of("").toAbsolutePath();
         while (path != null && !Files.exists(path.resolve("config/collector.yaml"))) {
             path = path.getParent();

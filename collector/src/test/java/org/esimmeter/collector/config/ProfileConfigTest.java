@@ -31,7 +31,7 @@ class ProfileConfigTest {
 
     @Test
     void shouldLoadTheProfilesDocumentedInTheExampleOnceUncommented() throws Exception {
-        final List<String> lines = Files.readAllLines(repositoryRoot().resolve("config/collector.yaml"));
+        final List<String> lines = Files.readAllLines(ConfigLoaderTest.repositoryRoot().resolve("config/collector.yaml"));
         final StringBuilder yaml = new StringBuilder(AGENTS);
         boolean inProfiles = false;
         for (final String line : lines) {
@@ -158,16 +158,5 @@ class ProfileConfigTest {
     private CollectorConfig load(final String yaml) throws Exception {
         Files.writeString(file(), yaml);
         return YamlConfigLoader.load(file(), CollectorConfig.class, name -> null);
-    }
-
-    private static Path repositoryRoot() {
-        Path path = Path.of("").toAbsolutePath();
-        while (path != null && !Files.exists(path.resolve("config/collector.yaml"))) {
-            path = path.getParent();
-        }
-        if (path == null) {
-            throw new IllegalStateException("no config/collector.yaml above " + Path.of("").toAbsolutePath());
-        }
-        return path;
     }
 }
