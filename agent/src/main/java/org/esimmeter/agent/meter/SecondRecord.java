@@ -33,6 +33,23 @@ public interface SecondRecord {
     /** libpcap's cumulative packets received by the filter on this interface's handles. */
     long pcapReceived();
 
+    /**
+     * The serving network (MCC and MNC, e.g. "26201") the modem reported when this second opened: whether the bytes
+     * were used at home or roaming. Empty when unknown (no modem command, or the modem did not say).
+     */
+    default String network() {
+        return "";
+    }
+
+    /**
+     * Bytes and packets the kernel counted on the interface that no capture handle saw (hardware/software flow
+     * offload, libpcap drops, a capture filter): the gap between the interface's kernel counters and what was
+     * captured. Not part of {@link #total()}; IP bytes are estimated from the link header length.
+     */
+    default TrafficCounters uncaptured() {
+        return new TrafficCounters();
+    }
+
     /** libpcap's cumulative drops (buffer full) plus drops by the interface driver; non-zero means counts are low. */
     long pcapDropped();
 }

@@ -1,0 +1,22 @@
+package org.esimmeter.agent.label;
+
+import org.esimmeter.agent.meter.SecondRecord;
+
+/**
+ * Names the device and service of a flow when a second is sealed: once per flow and second, on the capture thread.
+ * Implementations answer from in-memory tables that other threads maintain (DNS/TLS/DHCP sightings, connection
+ * tracking); they never block, do I/O or allocate per call.
+ */
+@FunctionalInterface
+public interface FlowLabels {
+    /** Labels nothing: services and devices switched off. */
+    FlowLabels NONE = (second, flowIndex, into) -> {
+    };
+
+    /**
+     * @param second    the second being sealed (its interface, its flow table)
+     * @param flowIndex index into {@code second.flows()}
+     * @param into      cleared by the caller; set what is known
+     */
+    void label(SecondRecord second, int flowIndex, FlowLabel into);
+}
