@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.esimmeter.agent.label.FlowLabel;
+import org.esimmeter.agent.label.FlowLabels;
 import org.esimmeter.agent.meter.FlowMeta;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.SecondRecord;
@@ -173,6 +175,9 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     }
 
     private final Settings settings;
+    // Set once before capture starts; read under the lock by the capture thread, which alone uses the holder.
+    private volatile FlowLabels labels = FlowLabels.NONE;
+    private final FlowLabel label = new FlowLabel();
     private final URI ingest;
     private final HttpClient client;
     private final Spool spool; // null: memory only (replay)
@@ -308,6 +313,12 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         }
     }
 
+    /** Names each flow's device and service as seconds are encoded; {@link FlowLabels#NONE} until set. */
+    public CollectorSink labelFlowsWith(final FlowLabels labels) {
+        this.labels = labels;
+        return this;
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Capture thread
 
@@ -324,16 +335,16 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             if (!batch.begun) {
                 // The spool's lease is renewed ahead by the batch thread: no file I/O here in practice.
                 batch.sequence = takeSequence();
-                batch.writer.begin(batch.buffer, settings.agentId(), batch.sequence);
+                batch.writer.begin(batch.buffer, settings.agentId(), batch.sequence, WireFormat.FLAG_CONTEXT);
                 batch.begun = true;
                 batch.begunNanos = System.nanoTime();
                 closeDue.signal(); // the batch thread now waits for the linger, not the clock check
             }
             final FlowTable flows = second.flows();
             try {
-                batch.writer.second(second.interfaceName(), second.profile(), second.epochSecond(), second.total(),
-                    second.nonIp(), second.unparsed(), flows.overflow(), second.pcapReceived(), second.pcapDropped(),
-                    flows.size());
+                batch.writer.second(second.interfaceName(), second.profile(), second.epochSecond(), 1,
+                    second.network(), second.total(), second.nonIp(), second.unparsed(), flows.overflow(),
+                    second.uncaptured(), second.pcapReceived(), second.pcapDropped(), flows.size());
             } catch (final IllegalArgumentException e) {
                 // Refused before anything was written (e.g. a profile over 255 bytes): the batch stays valid.
                 secondsRefused.incrementAndGet();
@@ -341,11 +352,15 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     e.getMessage());
                 return;
             }
+            final FlowLabels labels = this.labels;
             for (int i = 0; i < flows.size(); i++) {
                 final long meta = flows.meta(i);
+                label.clear();
+                labels.label(second, i, label);
                 batch.writer.flow(FlowMeta.direction(meta), FlowMeta.ipVersion(meta), FlowMeta.protocol(meta),
                     flows.srcHi(i), flows.srcLo(i), FlowMeta.srcPort(meta), flows.dstHi(i), flows.dstLo(i),
-                    FlowMeta.dstPort(meta), flows.packets(i), flows.wireBytes(i), flows.ipBytes(i));
+                    FlowMeta.dstPort(meta), flows.packets(i), flows.wireBytes(i), flows.ipBytes(i), label.device,
+                    label.approximate && label.device != null, label.service);
             }
             batch.seconds++;
             secondsEncoded.incrementAndGet();
@@ -459,7 +474,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                         if (!active.begun) {
                             // A step report with no second to ride on: an empty batch carries it.
                             active.sequence = takeSequence();
-                            active.writer.begin(active.buffer, settings.agentId(), active.sequence);
+                            active.writer.begin(active.buffer, settings.agentId(), active.sequence, WireFormat.FLAG_CONTEXT);
                             active.begun = true;
                         }
                         full = active;
