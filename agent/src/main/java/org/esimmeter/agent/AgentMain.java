@@ -34,6 +34,7 @@ import org.esimmeter.agent.meter.SecondSink;
 import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.agent.metrics.AgentMetrics;
 import org.esimmeter.agent.output.JsonLinesSink;
+import org.esimmeter.agent.privacy.AddressTruncation;
 import org.esimmeter.agent.output.ReplayReport;
 import org.esimmeter.agent.profile.ProfilePoller;
 import org.esimmeter.agent.ship.CollectorSink;
@@ -211,6 +212,14 @@ public final class AgentMain {
                     if (iface.profileFrom() != null) {
                         profilePoller.add(iface.name(), iface.profileFrom(), profile);
                     }
+                }
+                final AddressTruncation truncation = new AddressTruncation(agentConfig.privacy().ipv4PrefixLength(),
+                    agentConfig.privacy().ipv6PrefixLength());
+                if (lines != null) {
+                    lines.truncateAddresses(truncation);
+                }
+                if (collector != null) {
+                    collector.truncateAddresses(truncation);
                 }
                 final LiveCapture capture;
                 try {

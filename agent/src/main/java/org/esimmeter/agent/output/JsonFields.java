@@ -8,6 +8,7 @@ import org.esimmeter.agent.label.FlowLabel;
 import org.esimmeter.agent.label.FlowLabels;
 import org.esimmeter.agent.meter.FlowMeta;
 import org.esimmeter.agent.meter.SecondRecord;
+import org.esimmeter.agent.privacy.AddressTruncation;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.wire.TrafficCounters;
 
@@ -51,7 +52,7 @@ final class JsonFields {
 
     static void flows(final JsonGenerator json, final FlowTable flows, final boolean withDirection)
         throws IOException {
-        flows(json, null, flows, withDirection, FlowLabels.NONE, new FlowLabel());
+        flows(json, null, flows, withDirection, FlowLabels.NONE, new FlowLabel(), AddressTruncation.NONE);
     }
 
     /**
@@ -59,7 +60,8 @@ final class JsonFields {
      * {@code approximate} (only when true) and {@code service}, each only when known.
      */
     static void flows(final JsonGenerator json, final SecondRecord second, final FlowTable flows,
-        final boolean withDirection, final FlowLabels labels, final FlowLabel label) throws IOException {
+        final boolean withDirection, final FlowLabels labels, final FlowLabel label, final AddressTruncation cut)
+        throws IOException {
         json.writeArrayFieldStart("flows");
         for (int i = 0; i < flows.size(); i++) {
             final long meta = flows.meta(i);
@@ -69,9 +71,11 @@ final class JsonFields {
                 json.writeStringField("dir", Direction.name(FlowMeta.direction(meta)));
             }
             json.writeNumberField("proto", FlowMeta.protocol(meta));
-            json.writeStringField("src", Addresses.format(version, flows.srcHi(i), flows.srcLo(i)));
+            json.writeStringField("src", Addresses.format(version, cut.hi(version, flows.srcHi(i)),
+                cut.lo(version, flows.srcLo(i))));
             json.writeNumberField("srcPort", FlowMeta.srcPort(meta));
-            json.writeStringField("dst", Addresses.format(version, flows.dstHi(i), flows.dstLo(i)));
+            json.writeStringField("dst", Addresses.format(version, cut.hi(version, flows.dstHi(i)),
+                cut.lo(version, flows.dstLo(i))));
             json.writeNumberField("dstPort", FlowMeta.dstPort(meta));
             json.writeNumberField("packets", flows.packets(i));
             json.writeNumberField("wireBytes", flows.wireBytes(i));

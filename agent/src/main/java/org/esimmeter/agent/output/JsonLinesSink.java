@@ -10,6 +10,7 @@ import org.esimmeter.agent.label.FlowLabel;
 import org.esimmeter.agent.label.FlowLabels;
 import org.esimmeter.agent.meter.SecondRecord;
 import org.esimmeter.agent.meter.SecondSink;
+import org.esimmeter.agent.privacy.AddressTruncation;
 
 /**
  * Writes each sealed second as one JSON line (interface, profile, second, totals by direction, non-IP, unparsed,
@@ -21,6 +22,7 @@ public final class JsonLinesSink implements SecondSink, AutoCloseable {
     private final JsonGenerator json;
     private final FlowLabel label = new FlowLabel();
     private volatile FlowLabels labels = FlowLabels.NONE;
+    private volatile AddressTruncation truncation = AddressTruncation.NONE;
 
     public JsonLinesSink(final OutputStream out) throws IOException {
         this.out = out;
@@ -32,6 +34,12 @@ public final class JsonLinesSink implements SecondSink, AutoCloseable {
     /** Names each flow's device and service; {@link FlowLabels#NONE} until set. */
     public JsonLinesSink labelFlowsWith(final FlowLabels labels) {
         this.labels = labels;
+        return this;
+    }
+
+    /** Cuts flow addresses to the configured prefixes; whole until set. */
+    public JsonLinesSink truncateAddresses(final AddressTruncation truncation) {
+        this.truncation = truncation;
         return this;
     }
 
@@ -53,7 +61,7 @@ public final class JsonLinesSink implements SecondSink, AutoCloseable {
             json.writeNumberField("received", second.pcapReceived());
             json.writeNumberField("dropped", second.pcapDropped());
             json.writeEndObject();
-            JsonFields.flows(json, second, second.flows(), true, labels, label);
+            JsonFields.flows(json, second, second.flows(), true, labels, label, truncation);
             json.writeEndObject();
             json.flush();
             out.write('\n');

@@ -30,6 +30,7 @@ import org.esimmeter.agent.meter.FlowMeta;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.SecondRecord;
 import org.esimmeter.agent.meter.SecondSink;
+import org.esimmeter.agent.privacy.AddressTruncation;
 import org.esimmeter.wire.Batch;
 import org.esimmeter.wire.BatchReader;
 import org.esimmeter.wire.BatchWriter;
@@ -177,6 +178,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     private final Settings settings;
     // Set once before capture starts; read under the lock by the capture thread, which alone uses the holder.
     private volatile FlowLabels labels = FlowLabels.NONE;
+    private volatile AddressTruncation truncation = AddressTruncation.NONE;
     private final FlowLabel label = new FlowLabel();
     private final URI ingest;
     private final HttpClient client;
@@ -319,6 +321,12 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         return this;
     }
 
+    /** Cuts flow addresses to the configured prefixes before they are encoded; whole until set. */
+    public CollectorSink truncateAddresses(final AddressTruncation truncation) {
+        this.truncation = truncation;
+        return this;
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Capture thread
 
@@ -353,13 +361,15 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                 return;
             }
             final FlowLabels labels = this.labels;
+            final AddressTruncation cut = this.truncation;
             for (int i = 0; i < flows.size(); i++) {
                 final long meta = flows.meta(i);
+                final int version = FlowMeta.ipVersion(meta);
                 label.clear();
-                labels.label(second, i, label);
-                batch.writer.flow(FlowMeta.direction(meta), FlowMeta.ipVersion(meta), FlowMeta.protocol(meta),
-                    flows.srcHi(i), flows.srcLo(i), FlowMeta.srcPort(meta), flows.dstHi(i), flows.dstLo(i),
-                    FlowMeta.dstPort(meta), flows.packets(i), flows.wireBytes(i), flows.ipBytes(i), label.device,
+                labels.label(second, i, label); // from the whole addresses, before they are cut
+                batch.writer.flow(FlowMeta.direction(meta), version, FlowMeta.protocol(meta),
+                    cut.hi(version, flows.srcHi(i)), cut.lo(version, flows.srcLo(i)), FlowMeta.srcPort(meta),
+                    cut.hi(version, flows.dstHi(i)), cut.lo(version, flows.dstLo(i)), FlowMeta.dstPort(meta), flows.packets(i), flows.wireBytes(i), flows.ipBytes(i), label.device,
                     label.approximate && label.device != null, label.service);
             }
             batch.seconds++;

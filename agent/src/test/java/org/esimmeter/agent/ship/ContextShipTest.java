@@ -182,4 +182,24 @@ class ContextShipTest {
         assertEquals(List.of("example.com", "example.org"), home.flows().stream().map(FlowUsage::service).toList());
         assertEquals(300, home.total().sum(TrafficCounters.WIRE_BYTES));
     }
+
+    @Test
+    void shouldCutAddressesBeforeShippingButNameFlowsFromTheWholeOnes() throws Exception {
+        receiver = IngestReceiver.start();
+        // The service is known for 93.184.216.34 only: a label from a cut address would find none.
+        final FlowLabels byWholeAddress = (second, index, into) -> {
+            if (second.flows().dstLo(index) == (Addresses.IPV4_MAPPED_PREFIX | 0x5DB8_D822L)) {
+                into.service = "example.com";
+            }
+        };
+        sink = new CollectorSink(CollectorSink.Settings.of(receiver.url(), "router-7", IngestReceiver.TOKEN, 1 << 20,
+            64 << 20).withTimes(50, 20, 200), 1).labelFlowsWith(byWholeAddress)
+            .truncateAddresses(new org.esimmeter.agent.privacy.AddressTruncation(24, 48));
+        sink.onSecond(Second.of(T, "23415"));
+        assertTrue(sink.awaitDelivered(10, TimeUnit.SECONDS));
+        final List<FlowUsage> flows = receiver.accepted().get(0).seconds().get(0).flows();
+        assertEquals(List.of("10.0.0.0 -> 93.184.216.0 example.com", "10.0.0.0 -> 8.8.8.0 null"),
+            flows.stream().map(f -> f.src() + " -> " + f.dst() + " " + f.service()).toList());
+        assertEquals(300, flows.stream().mapToLong(FlowUsage::wireBytes).sum());
+    }
 }
