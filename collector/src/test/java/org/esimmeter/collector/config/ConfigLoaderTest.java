@@ -76,7 +76,7 @@ class ConfigLoaderTest {
     @CsvSource(delimiter = '|', value = {
         "listen:\\n  port: 70000\\n|listen.port : 70000 (expected: 0..65535)",
         "listen:\\n  adress: 0.0.0.0\\n|listen.adress : unknown key (did you mean address?)",
-        "dataDir: /tmp\\n|dataDir : unknown key (expected one of: listen, dataDirectory, maxBatchBytes, retention, agents, readToken, live, workerThreads, logging, profiles)",
+        "dataDir: /tmp\\n|dataDir : unknown key (expected one of: listen, dataDirectory, maxBatchBytes, retention, agents, readToken, live, workerThreads, logging, profiles, alerts, webhook)",
         "live:\\n  heartbeatSecond: 5\\n|live.heartbeatSecond : unknown key (did you mean heartbeatSeconds?)",
         "listen:\\n  port: http\\n|listen.port : \"http\" (expected: a whole number)",
         "workerThreads: 2.5\\n|workerThreads : 2.5 (expected: a whole number)",
@@ -154,7 +154,8 @@ class ConfigLoaderTest {
 
         assertEquals(0, status);
         assertEquals(file() + " : ok (listen 127.0.0.1:8080, dataDirectory ./data, 1 agent, reads need the read " +
-            "token, retention 1s 7d 1m 90d 1h forever 1d forever, log level info (default))\n",
+            "token, retention 1s 7d 1m 90d 1h forever 1d forever, log level info (default), 0 profiles, " +
+            "webhook none)\n",
             out.toString(StandardCharsets.UTF_8));
         assertEquals("", err.toString(StandardCharsets.UTF_8));
     }
