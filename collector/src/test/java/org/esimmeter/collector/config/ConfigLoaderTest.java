@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.esimmeter.collector.CollectorMain;
 import org.esimmeter.collector.store.Resolution;
@@ -50,6 +51,10 @@ class ConfigLoaderTest {
         assertEquals(1 << 20, config.live().viewerBufferBytes());
         assertEquals(4, config.workerThreads());
         assertEquals(LogLevel.INFO, config.logging().threshold());
+        assertEquals(List.of(50, 80, 95, 100), config.alerts().thresholds());
+        assertNull(config.alerts().dailyBudgetBytes());
+        assertEquals(5, config.alerts().checkSeconds());
+        assertNull(config.webhook());
     }
 
     @Test
