@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs esim-meter the usual way for a systemd machine:
 #   $PREFIX/lib/esim-meter/esim-meter-agent.jar, esim-meter-collector.jar     the daemons
+#   $PREFIX/lib/esim-meter/mmcli-active-sim                                  profile discovery helper (ModemManager)
 #   $SYSCONFDIR/esim-meter/agent.yaml, collector.yaml, agent.env, collector.env   configuration (an existing file is
 #                                                                              never overwritten)
 #   $UNITDIR/esim-meter-agent.service, esim-meter-collector.service          the units
@@ -60,6 +61,8 @@ docdir=$PREFIX/share/doc/esim-meter
 install -d -m 0755 "$DESTDIR$libdir" "$DESTDIR$UNITDIR" "$DESTDIR$sysusersdir" "$DESTDIR$docdir" "$DESTDIR$confdir"
 install -m 0644 "$AGENT_JAR" "$DESTDIR$libdir/esim-meter-agent.jar"
 install -m 0644 "$COLLECTOR_JAR" "$DESTDIR$libdir/esim-meter-collector.jar"
+# The agent's discovery command for routers with two SIM slots or several modems (see agent.yaml).
+install -m 0755 scripts/mmcli-active-sim "$DESTDIR$libdir/mmcli-active-sim"
 install -m 0644 systemd/esim-meter.sysusers "$DESTDIR$sysusersdir/esim-meter.conf"
 install -m 0644 README.md "$DESTDIR$docdir/README.md"
 # The units name the default layout; another PREFIX or SYSCONFDIR is written into them.
@@ -69,7 +72,7 @@ for unit in esim-meter-agent.service esim-meter-collector.service; do
     chmod 0644 "$DESTDIR$UNITDIR/$unit.tmp"
     mv "$DESTDIR$UNITDIR/$unit.tmp" "$DESTDIR$UNITDIR/$unit"
 done
-say "installed $libdir/{esim-meter-agent.jar,esim-meter-collector.jar}, $UNITDIR/esim-meter-{agent,collector}.service, $sysusersdir/esim-meter.conf"
+say "installed $libdir/{esim-meter-agent.jar,esim-meter-collector.jar,mmcli-active-sim}, $UNITDIR/esim-meter-{agent,collector}.service, $sysusersdir/esim-meter.conf"
 
 # Configuration: the annotated examples, unless the administrator's file is there. Mode 0640 (group esim-meter
 # once it exists): the files may hold tokens. The .env files hold the secrets systemd passes as environment.

@@ -15,8 +15,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.collector.config.CollectorConfig;
+import org.esimmeter.collector.plan.alert.AlertService;
 import org.esimmeter.collector.store.StoreException;
-import org.esimmeter.collector.store.UsageStore;
 import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
 import org.esimmeter.collector.web.CollectorServer;
 import org.esimmeter.common.cli.CommandLines;
@@ -91,7 +91,7 @@ public final class CollectorMain {
             LOG.info("esim-meter-collector {} starting with {} (log level {})", Version.number(), config,
                 level.label());
             LOG.debug("configuration: {}", summary(collectorConfig));
-            final UsageStore store;
+            final SqliteUsageStore store;
             try {
                 store = SqliteUsageStore.open(Path.of(collectorConfig.dataDirectory()),
                     collectorConfig.retention().policy());
@@ -103,10 +103,20 @@ public final class CollectorMain {
             new JvmThreadMetrics().bindTo(registry);
             new ProcessorMetrics().bindTo(registry);
             new UptimeMetrics().bindTo(registry);
+            final AlertService alerts;
+            try {
+                // Its own table in the store's file: after the store opened it (and created or upgraded its schema).
+                alerts = AlertService.start(collectorConfig.profiles(), collectorConfig.alerts(),
+                    collectorConfig.webhook(), store, store.file(), registry, () -> System.currentTimeMillis() / 1000);
+            } catch (final StoreException e) {
+                closeQuietly(store);
+                throw new UsageException(config + " : dataDirectory : " + e.getMessage(), e);
+            }
             final CollectorServer server;
             try {
-                server = CollectorServer.start(collectorConfig, store, registry);
+                server = CollectorServer.start(collectorConfig, store, registry, alerts);
             } catch (final IOException e) {
+                closeQuietly(alerts);
                 closeQuietly(store);
                 throw new UsageException(config + " : listen : cannot bind " + collectorConfig.listen().address() + ":" +
                     collectorConfig.listen().port() + " (" + e.getMessage() + ")", e);
@@ -138,6 +148,7 @@ public final class CollectorMain {
                 retention.shutdownNow();
                 try {
                     retention.awaitTermination(10, TimeUnit.SECONDS);
+                    alerts.close();
                     store.close();
                     LOG.info("store closed");
                 } catch (final StoreException e) {
@@ -160,11 +171,11 @@ public final class CollectorMain {
             return 0;
         }
 
-        private static void closeQuietly(final UsageStore store) {
+        private static void closeQuietly(final AutoCloseable closeable) {
             try {
-                store.close();
-            } catch (final StoreException e) {
-                LOG.warn("closing the store failed: {}", e.getMessage());
+                closeable.close();
+            } catch (final Exception e) {
+                LOG.warn("closing {} failed: {}", closeable.getClass().getSimpleName(), e.getMessage());
             }
         }
     }
@@ -194,7 +205,9 @@ public final class CollectorMain {
             "s") + ", reads " + (config.readToken() == null ? "open" : "need the read token") + ", retention 1s " +
             config.retention().second() + " 1m " + config.retention().minute() + " 1h " +
             config.retention().hour() + " 1d " + config.retention().day() + ", log level " +
-            (level == null ? "info (default)" : level.label());
+            (level == null ? "info (default)" : level.label()) + ", " + config.profiles().size() + " profile" +
+            (config.profiles().size() == 1 ? "" : "s") + ", webhook " + (config.webhook() == null ? "none" :
+            config.webhook().uri().getScheme() + "://" + config.webhook().uri().getHost());
     }
 
     /** The jar's version (its manifest's Implementation-Version, set by the Maven build) and Java's. */

@@ -62,18 +62,20 @@ class InstallScriptIT {
         final Run run = install(Map.of());
         assertEquals(0, run.status(), run.output());
 
-        assertEquals(new TreeMap<>(Map.of(
-            "usr/lib/esim-meter/esim-meter-agent.jar", "rw-r--r--",
-            "usr/lib/esim-meter/esim-meter-collector.jar", "rw-r--r--",
-            "etc/esim-meter/agent.yaml", "rw-r-----",
-            "etc/esim-meter/collector.yaml", "rw-r-----",
-            "etc/esim-meter/agent.env", "rw-------",
-            "etc/esim-meter/collector.env", "rw-------",
-            "lib/systemd/system/esim-meter-agent.service", "rw-r--r--",
-            "lib/systemd/system/esim-meter-collector.service", "rw-r--r--",
-            "usr/lib/sysusers.d/esim-meter.conf", "rw-r--r--",
-            "usr/share/doc/esim-meter/README.md", "rw-r--r--")), layout());
+        assertEquals(new TreeMap<>(Map.ofEntries(
+            Map.entry("usr/lib/esim-meter/esim-meter-agent.jar", "rw-r--r--"),
+            Map.entry("usr/lib/esim-meter/esim-meter-collector.jar", "rw-r--r--"),
+            Map.entry("usr/lib/esim-meter/mmcli-active-sim", "rwxr-xr-x"),
+            Map.entry("etc/esim-meter/agent.yaml", "rw-r-----"),
+            Map.entry("etc/esim-meter/collector.yaml", "rw-r-----"),
+            Map.entry("etc/esim-meter/agent.env", "rw-------"),
+            Map.entry("etc/esim-meter/collector.env", "rw-------"),
+            Map.entry("lib/systemd/system/esim-meter-agent.service", "rw-r--r--"),
+            Map.entry("lib/systemd/system/esim-meter-collector.service", "rw-r--r--"),
+            Map.entry("usr/lib/sysusers.d/esim-meter.conf", "rw-r--r--"),
+            Map.entry("usr/share/doc/esim-meter/README.md", "rw-r--r--"))), layout());
         assertSameBytes(Jars.agent(), "usr/lib/esim-meter/esim-meter-agent.jar");
+        assertSameBytes(ROOT.resolve("scripts/mmcli-active-sim"), "usr/lib/esim-meter/mmcli-active-sim");
         assertSameBytes(Jars.collector(), "usr/lib/esim-meter/esim-meter-collector.jar");
         assertSameBytes(ROOT.resolve("config/agent.yaml"), "etc/esim-meter/agent.yaml");
         assertSameBytes(ROOT.resolve("config/collector.yaml"), "etc/esim-meter/collector.yaml");

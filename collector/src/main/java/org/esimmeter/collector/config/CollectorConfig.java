@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.esimmeter.collector.plan.ProfileConfig;
+import org.esimmeter.collector.plan.alert.AlertDefaultsConfig;
+import org.esimmeter.collector.plan.alert.WebhookConfig;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.collector.store.RetentionPolicy;
 import org.esimmeter.common.config.ConfigException;
@@ -30,7 +32,9 @@ public record CollectorConfig(
     @JsonProperty("live") Live live,
     @JsonProperty("workerThreads") Integer workerThreads,
     @JsonProperty("logging") LoggingConfig logging,
-    @JsonProperty("profiles") List<ProfileConfig> profiles) {
+    @JsonProperty("profiles") List<ProfileConfig> profiles,
+    @JsonProperty("alerts") AlertDefaultsConfig alerts,
+    @JsonProperty("webhook") WebhookConfig webhook) {
 
     /**
      * Where the database goes when the file names no {@code dataDirectory}: {@code $STATE_DIRECTORY} when systemd
@@ -84,6 +88,7 @@ public record CollectorConfig(
             requireToken("readToken", readToken);
         }
         profiles = profiles == null ? List.of() : List.copyOf(profiles);
+        alerts = alerts == null ? AlertDefaultsConfig.DEFAULTS : alerts;
         final Map<String, String> names = new HashMap<>();
         for (int i = 0; i < profiles.size(); i++) {
             // An id or ICCID naming two profiles would count the same bytes against both plans.

@@ -3,20 +3,23 @@ package org.esimmeter.collector.plan;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
+import org.esimmeter.collector.plan.alert.AlertsConfig;
 import org.esimmeter.common.config.ConfigException;
 import org.esimmeter.wire.WireFormat;
 
 /**
  * One eSIM profile of the {@code profiles:} list. Usage belongs to it when the profile string the agent sent with an
  * interface's seconds equals its {@code id} or its {@code iccid}: agents that key profiles on the ICCID keep the
- * history of a SIM whose modem re-created its interface (wwan0 -> wwan1) under one profile.
+ * history of a SIM whose modem re-created its interface (wwan0 -> wwan1) under one profile. {@code alerts} (optional)
+ * overrides the collector-wide threshold alerts for this profile.
  */
 public record ProfileConfig(
     @JsonProperty("id") String id,
     @JsonProperty("label") String label,
     @JsonProperty("iccid") String iccid,
     @JsonProperty("carrier") String carrier,
-    @JsonProperty("plan") PlanConfig plan) {
+    @JsonProperty("plan") PlanConfig plan,
+    @JsonProperty("alerts") AlertsConfig alerts) {
 
     /** ITU-T E.118: up to 22 digits with the check digit; 18 is the shortest seen on issued cards. */
     private static final Pattern ICCID = Pattern.compile("\\d{18,22}");

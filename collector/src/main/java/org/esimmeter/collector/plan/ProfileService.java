@@ -10,6 +10,7 @@ import java.math.RoundingMode;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.collector.ingest.StoreTimers;
@@ -75,17 +76,43 @@ public final class ProfileService {
         throw new UnknownProfileException(id);
     }
 
-    private ObjectNode status(final ProfileConfig profile, final long nowSecond) throws StoreException {
+    /**
+     * Where a profile stands at {@code nowSecond}, as {@code /v1/profiles} answers it: the cycle (null when none is
+     * running: a pass not started, no valid pack), its state, the bytes counted against the cap and the cap (null
+     * when unlimited). Threshold alerts read this, so an alert and the answer of {@code /v1/profiles} never differ.
+     */
+    public record Billing(ProfileConfig profile, Cycle cycle, String state, long usedBytes, Long capBytes) {
+        /** True when the cycle is running at the time asked: a pass that ended or has not started is not. */
+        public boolean active() {
+            return cycle != null && "active".equals(state);
+        }
+    }
+
+    /** {@link Billing} of every profile, in configuration order. */
+    public List<Billing> billing(final long nowSecond) throws StoreException {
+        final List<Billing> all = new ArrayList<>(profiles.size());
+        for (final ProfileConfig profile : profiles) {
+            final Computed computed = compute(profile, nowSecond);
+            all.add(new Billing(profile, computed.cycle, computed.state, computed.counted, computed.cap));
+        }
+        return all;
+    }
+
+    /** Billable bytes of {@code profile} in {@code [fromSecond, toSecond)}, by its plan's uploadCounts. */
+    public long billable(final ProfileConfig profile, final long fromSecond, final long toSecond)
+        throws StoreException {
+        return ProfileUsage.billable(usage.between(profile, fromSecond, toSecond), profile.plan().uploadCounts());
+    }
+
+    /** What {@link #status} and {@link #billing} are computed from. */
+    private record Computed(Cycle cycle, String state, Long cap, PackLedger.Result ledger, TrafficCounters used,
+        long billable, long counted) {
+    }
+
+    private Computed compute(final ProfileConfig profile, final long nowSecond) throws StoreException {
         final PlanConfig plan = profile.plan();
         final ZoneId zone = plan.zone();
         final long upTo = nowSecond + 1; // the current second is included, as far as it has arrived
-        final ObjectNode node = NODES.objectNode();
-        node.put("id", profile.id());
-        node.put("label", profile.label());
-        node.put("iccid", profile.iccid());
-        node.put("carrier", profile.carrier());
-        plan(node.putObject("plan"), plan);
-
         Cycle cycle = null;
         String state;
         Long cap = plan.unlimited() ? null : plan.capBytes();
@@ -117,33 +144,9 @@ public final class ProfileService {
             default:
                 throw new IllegalStateException("plan type : " + plan.type());
         }
-
-        final ObjectNode cycleNode = node.putObject("cycle");
-        cycleNode.put("state", state);
-        final TrafficCounters used;
-        if (cycle == null) {
-            cycleNode.putNull("start");
-            cycleNode.putNull("startTime");
-            cycleNode.putNull("end");
-            cycleNode.putNull("endTime");
-            cycleNode.putNull("daysLeft");
-            used = new TrafficCounters();
-        } else {
-            cycleNode.put("start", cycle.startSecond());
-            cycleNode.put("startTime", local(cycle.startSecond(), zone));
-            cycleNode.put("end", cycle.endSecond());
-            cycleNode.put("endTime", local(cycle.endSecond(), zone));
-            cycleNode.put("daysLeft", days(Math.max(0, cycle.endSecond() - Math.max(nowSecond,
-                cycle.startSecond()))));
-            used = usage.between(profile, cycle.startSecond(), Math.min(upTo, cycle.endSecond()));
-        }
+        final TrafficCounters used = cycle == null ? new TrafficCounters() :
+            usage.between(profile, cycle.startSecond(), Math.min(upTo, cycle.endSecond()));
         final long billable = ProfileUsage.billable(used, plan.uploadCounts());
-        final ObjectNode usedNode = node.putObject("used");
-        usedNode.put("upBytes", used.get(Direction.UP, TrafficCounters.IP_BYTES));
-        usedNode.put("downBytes", used.get(Direction.DOWN, TrafficCounters.IP_BYTES));
-        usedNode.put("unknownBytes", used.get(Direction.UNKNOWN, TrafficCounters.IP_BYTES));
-        usedNode.put("billableBytes", billable);
-
         // Bytes counted against the cap: for packs, what the valid packs were charged (earlier packs may have
         // paid for part of this cycle's usage).
         long counted = billable;
@@ -153,6 +156,49 @@ public final class ProfileService {
                 counted += isValid(pack) ? pack.usedBytes() : 0;
             }
         }
+        return new Computed(cycle, state, cap, ledger, used, billable, counted);
+    }
+
+    private ObjectNode status(final ProfileConfig profile, final long nowSecond) throws StoreException {
+        final PlanConfig plan = profile.plan();
+        final ZoneId zone = plan.zone();
+        final ObjectNode node = NODES.objectNode();
+        node.put("id", profile.id());
+        node.put("label", profile.label());
+        node.put("iccid", profile.iccid());
+        node.put("carrier", profile.carrier());
+        plan(node.putObject("plan"), plan);
+
+        final Computed computed = compute(profile, nowSecond);
+        final Cycle cycle = computed.cycle;
+        final String state = computed.state;
+        final Long cap = computed.cap;
+        final PackLedger.Result ledger = computed.ledger;
+        final ObjectNode cycleNode = node.putObject("cycle");
+        cycleNode.put("state", state);
+        final TrafficCounters used = computed.used;
+        if (cycle == null) {
+            cycleNode.putNull("start");
+            cycleNode.putNull("startTime");
+            cycleNode.putNull("end");
+            cycleNode.putNull("endTime");
+            cycleNode.putNull("daysLeft");
+        } else {
+            cycleNode.put("start", cycle.startSecond());
+            cycleNode.put("startTime", local(cycle.startSecond(), zone));
+            cycleNode.put("end", cycle.endSecond());
+            cycleNode.put("endTime", local(cycle.endSecond(), zone));
+            cycleNode.put("daysLeft", days(Math.max(0, cycle.endSecond() - Math.max(nowSecond,
+                cycle.startSecond()))));
+        }
+        final long billable = computed.billable;
+        final ObjectNode usedNode = node.putObject("used");
+        usedNode.put("upBytes", used.get(Direction.UP, TrafficCounters.IP_BYTES));
+        usedNode.put("downBytes", used.get(Direction.DOWN, TrafficCounters.IP_BYTES));
+        usedNode.put("unknownBytes", used.get(Direction.UNKNOWN, TrafficCounters.IP_BYTES));
+        usedNode.put("billableBytes", billable);
+
+        final long counted = computed.counted;
         node.put("usedBytes", counted);
         if (cap == null) {
             node.putNull("capBytes");

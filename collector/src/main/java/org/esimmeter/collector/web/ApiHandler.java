@@ -36,6 +36,7 @@ import org.esimmeter.collector.ingest.IngestService;
 import org.esimmeter.collector.ingest.LiveFanout;
 import org.esimmeter.collector.ingest.Tokens;
 import org.esimmeter.collector.plan.ProfileService;
+import org.esimmeter.collector.plan.alert.AlertService;
 import org.esimmeter.collector.query.QueryParameters;
 import org.esimmeter.collector.query.QueryService;
 import org.slf4j.Logger;
@@ -59,6 +60,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final IngestService ingest;
     private final QueryService query;
     private final ProfileService profiles;
+    private final AlertService alerts;
     private final LiveFanout live;
     private final PrometheusMeterRegistry registry;
     private final HttpErrors errors;
@@ -70,7 +72,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final int viewerBufferBytes;
 
     ApiHandler(final ObjectMapper json, final Tokens tokens, final IngestService ingest, final QueryService query,
-        final ProfileService profiles, final LiveFanout live, final PrometheusMeterRegistry registry, final HttpErrors errors,
+        final ProfileService profiles, final AlertService alerts, final LiveFanout live,
+        final PrometheusMeterRegistry registry, final HttpErrors errors,
         final ExecutorService workers, final BooleanSupplier stopping, final LongSupplier nowSecond,
         final byte[] openapi, final int maxViewers, final int viewerBufferBytes) {
         super(true);
@@ -79,6 +82,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.ingest = ingest;
         this.query = query;
         this.profiles = profiles;
+        this.alerts = alerts;
         this.live = live;
         this.registry = registry;
         this.errors = errors;
@@ -147,6 +151,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         QueryService.rejectParameters(uri.parameters());
                         return ok(profiles.one(Route.profileId(uri.path()), nowSecond.getAsLong()));
                     });
+                    break;
+                case ALERTS:
+                    tokens.checkRead(authorization, null);
+                    offload(ctx, keepAlive, null, () -> ok(alerts.list(uri.parameters())));
                     break;
                 case LIVE:
                     startLive(ctx, authorization, uri);

@@ -32,6 +32,7 @@ import org.esimmeter.collector.ingest.IngestService;
 import org.esimmeter.collector.ingest.LiveFanout;
 import org.esimmeter.collector.ingest.Tokens;
 import org.esimmeter.collector.plan.ProfileService;
+import org.esimmeter.collector.plan.alert.AlertService;
 import org.esimmeter.collector.query.QueryService;
 import org.esimmeter.collector.store.UsageStore;
 import org.slf4j.Logger;
@@ -58,7 +59,8 @@ public final class CollectorServer implements AutoCloseable {
     private volatile boolean stopping;
 
     private CollectorServer(final CollectorConfig config, final UsageStore store,
-        final PrometheusMeterRegistry registry, final LongSupplier nowSecond) throws IOException {
+        final PrometheusMeterRegistry registry, final LongSupplier nowSecond, final AlertService alerts)
+        throws IOException {
         final ObjectMapper json = new ObjectMapper();
         final HttpErrors errors = new HttpErrors(json, registry);
         final Tokens tokens = new Tokens(config.agentTokens(), config.readToken());
@@ -75,8 +77,8 @@ public final class CollectorServer implements AutoCloseable {
             NioIoHandler.newFactory());
         loops = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("collector-http"),
             NioIoHandler.newFactory());
-        final ApiHandler api = new ApiHandler(json, tokens, ingest, query, profiles, live, registry, errors, workers,
-            () -> stopping, nowSecond, openapi(), config.live().maxViewers(), config.live().viewerBufferBytes());
+        final ApiHandler api = new ApiHandler(json, tokens, ingest, query, profiles, alerts, live, registry, errors,
+            workers, () -> stopping, nowSecond, openapi(), config.live().maxViewers(), config.live().viewerBufferBytes());
         final int maxBatchBytes = config.maxBatchBytes();
         final ServerBootstrap bootstrap = new ServerBootstrap()
             .group(acceptor, loops)
@@ -110,16 +112,21 @@ public final class CollectorServer implements AutoCloseable {
         heartbeats.scheduleAtFixedRate(live::heartbeat, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
     }
 
-    /** Binds and starts serving; a bind failure (address in use, not local) is an IOException. */
+    /**
+     * Binds and starts serving; a bind failure (address in use, not local) is an IOException. {@code alerts} answers
+     * {@code /v1/alerts}; it belongs to the caller, like the store.
+     */
     public static CollectorServer start(final CollectorConfig config, final UsageStore store,
-        final PrometheusMeterRegistry registry) throws IOException {
-        return start(config, store, registry, () -> System.currentTimeMillis() / 1000);
+        final PrometheusMeterRegistry registry, final AlertService alerts) throws IOException {
+        return start(config, store, registry, () -> System.currentTimeMillis() / 1000, alerts);
     }
 
-    /** As {@link #start(CollectorConfig, UsageStore, PrometheusMeterRegistry)} with a clock for query defaults. */
+    /** As {@link #start(CollectorConfig, UsageStore, PrometheusMeterRegistry, AlertService)} with a clock for query
+     * defaults and billing cycles. */
     public static CollectorServer start(final CollectorConfig config, final UsageStore store,
-        final PrometheusMeterRegistry registry, final LongSupplier nowSecond) throws IOException {
-        final CollectorServer server = new CollectorServer(config, store, registry, nowSecond);
+        final PrometheusMeterRegistry registry, final LongSupplier nowSecond, final AlertService alerts)
+        throws IOException {
+        final CollectorServer server = new CollectorServer(config, store, registry, nowSecond, alerts);
         LOG.info("listening on {}", server.url());
         return server;
     }

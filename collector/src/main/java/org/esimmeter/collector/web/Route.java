@@ -12,6 +12,7 @@ enum Route {
     PROFILES("/v1/profiles", HttpMethod.GET),
     /** {@code /v1/profiles/{id}}: the one route with a path parameter, matched by prefix. */
     PROFILE("/v1/profiles/{id}", HttpMethod.GET),
+    ALERTS("/v1/alerts", HttpMethod.GET),
     LIVE("/v1/live", HttpMethod.GET),
     OPENAPI("/v1/openapi.json", HttpMethod.GET),
     HEALTHZ("/healthz", HttpMethod.GET),

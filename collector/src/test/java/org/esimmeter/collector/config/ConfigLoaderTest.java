@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.esimmeter.collector.CollectorMain;
 import org.esimmeter.collector.store.Resolution;
@@ -50,6 +51,10 @@ class ConfigLoaderTest {
         assertEquals(1 << 20, config.live().viewerBufferBytes());
         assertEquals(4, config.workerThreads());
         assertEquals(LogLevel.INFO, config.logging().threshold());
+        assertEquals(List.of(50, 80, 95, 100), config.alerts().thresholds());
+        assertNull(config.alerts().dailyBudgetBytes());
+        assertEquals(5, config.alerts().checkSeconds());
+        assertNull(config.webhook());
     }
 
     @Test
@@ -76,7 +81,7 @@ class ConfigLoaderTest {
     @CsvSource(delimiter = '|', value = {
         "listen:\\n  port: 70000\\n|listen.port : 70000 (expected: 0..65535)",
         "listen:\\n  adress: 0.0.0.0\\n|listen.adress : unknown key (did you mean address?)",
-        "dataDir: /tmp\\n|dataDir : unknown key (expected one of: listen, dataDirectory, maxBatchBytes, retention, agents, readToken, live, workerThreads, logging, profiles)",
+        "dataDir: /tmp\\n|dataDir : unknown key (expected one of: listen, dataDirectory, maxBatchBytes, retention, agents, readToken, live, workerThreads, logging, profiles, alerts, webhook)",
         "live:\\n  heartbeatSecond: 5\\n|live.heartbeatSecond : unknown key (did you mean heartbeatSeconds?)",
         "listen:\\n  port: http\\n|listen.port : \"http\" (expected: a whole number)",
         "workerThreads: 2.5\\n|workerThreads : 2.5 (expected: a whole number)",
@@ -154,7 +159,8 @@ class ConfigLoaderTest {
 
         assertEquals(0, status);
         assertEquals(file() + " : ok (listen 127.0.0.1:8080, dataDirectory ./data, 1 agent, reads need the read " +
-            "token, retention 1s 7d 1m 90d 1h forever 1d forever, log level info (default))\n",
+            "token, retention 1s 7d 1m 90d 1h forever 1d forever, log level info (default), 0 profiles, " +
+            "webhook none)\n",
             out.toString(StandardCharsets.UTF_8));
         assertEquals("", err.toString(StandardCharsets.UTF_8));
     }

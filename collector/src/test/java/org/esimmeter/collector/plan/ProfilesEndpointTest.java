@@ -50,6 +50,12 @@ import org.junit.jupiter.api.io.TempDir;
  * fibre-backup (monthly, unlimited, 15th 00:00 America/Sao_Paulo, -03:00: cycle from 2026-03-15T03:00:00Z)
  *   router-a wwan3 fibre-backup         2026-03-15T02:59:59Z DOWN 7777 ip   (one second before the cycle: excluded)
  *   router-a wwan3 fibre-backup         2026-03-16T03:00:00Z UP 100 ip, DOWN 900 ip        billable 1000, no cap
+ * cruise (pass, 5 days from activatedAt 2026-03-17T08:30:00Z, 8000 B, Europe/Lisbon, +00:00 until 29 March)
+ *   router-a wwan4 cruise               2026-03-17T08:29:59Z DOWN  999 ip   (one second before activation: excluded)
+ *   router-a wwan4 cruise               2026-03-17T08:30:00Z UP    100 ip   (the pass's first second)
+ *   router-a wwan4 cruise               2026-03-20T11:00:00Z DOWN 3000 ip
+ *   used 3100, 38.75 %; ends 2026-03-22T08:30:00Z, 160201 s after now (1.85 days); last 24 h 3000 B;
+ *   160200 s left after the current second: 3100 + 3000 x 160200 / 86400 = 3100 + 5562.5 = 8663 (108.29 %)
  * </pre>
  */
 class ProfilesEndpointTest {
@@ -92,7 +98,14 @@ class ProfilesEndpointTest {
         "      type: monthly\n" +
         "      unlimited: true\n" +
         "      resetDay: 15\n" +
-        "      timeZone: America/Sao_Paulo\n";
+        "      timeZone: America/Sao_Paulo\n" +
+        "  - id: cruise\n" +
+        "    plan:\n" +
+        "      type: pass\n" +
+        "      days: 5\n" +
+        "      capBytes: 8000\n" +
+        "      activatedAt: \"2026-03-17T08:30:00Z\"\n" +
+        "      timeZone: Europe/Lisbon\n";
     private static final int TCP = 6;
 
     @TempDir
@@ -124,6 +137,12 @@ class ProfilesEndpointTest {
             .second("wwan1", "8949000000000000001", at("2026-03-20T11:00:00Z"))
             .flow(Direction.UP, TCP, "10.0.0.2", 50001, "1.1.1.1", 443, 3, 342, 300)
             .flow(Direction.DOWN, TCP, "1.1.1.1", 443, "10.0.0.2", 50001, 5, 770, 700)
+            .second("wwan4", "cruise", at("2026-03-17T08:29:59Z"))
+            .flow(Direction.DOWN, TCP, "1.1.1.1", 443, "10.0.5.2", 50000, 1, 1019, 999)
+            .second("wwan4", "cruise", at("2026-03-17T08:30:00Z"))
+            .flow(Direction.UP, TCP, "10.0.5.2", 50000, "1.1.1.1", 443, 1, 114, 100)
+            .second("wwan4", "cruise", at("2026-03-20T11:00:00Z"))
+            .flow(Direction.DOWN, TCP, "1.1.1.1", 443, "10.0.5.2", 50000, 3, 3042, 3000)
             .encode();
         final byte[] b = Frames.batch(AGENT_B, 1)
             .second("wwan1", "topup", at("2026-03-10T00:00:00Z"))
@@ -159,7 +178,7 @@ class ProfilesEndpointTest {
         assertEquals("2026-03-20T11:59:59Z", body.get("asOfTime").asText());
         final List<String> ids = new ArrayList<>();
         body.get("profiles").forEach(profile -> ids.add(profile.get("id").asText()));
-        assertEquals(List.of("esim-eu", "esim-home", "travel", "topup", "fibre-backup"), ids);
+        assertEquals(List.of("esim-eu", "esim-home", "travel", "topup", "fibre-backup", "cruise"), ids);
     }
 
     @Test
@@ -266,6 +285,54 @@ class ProfilesEndpointTest {
         assertEquals("ended", after.get("cycle").get("state").asText());
         assertEquals(0.00, after.get("cycle").get("daysLeft").doubleValue());
         assertEquals(2500, after.get("usedBytes").asLong());
+        assertEquals(true, after.get("projection").isNull());
+    }
+
+    @Test
+    void shouldRunAPassForItsDaysFromAFixedActivation() throws Exception {
+        final JsonNode cruise = ok("/v1/profiles/cruise");
+
+        final JsonNode plan = cruise.get("plan");
+        assertEquals("pass", plan.get("type").asText());
+        assertEquals(5, plan.get("days").asInt());
+        assertEquals("2026-03-17T08:30:00Z", plan.get("activatedAt").asText());
+        assertEquals(false, plan.get("startsOnFirstUse").asBoolean());
+        final JsonNode cycle = cruise.get("cycle");
+        assertEquals("active", cycle.get("state").asText());
+        assertEquals(at("2026-03-17T08:30:00Z"), cycle.get("start").asLong());
+        assertEquals("2026-03-17T08:30:00Z", cycle.get("startTime").asText());
+        assertEquals(at("2026-03-22T08:30:00Z"), cycle.get("end").asLong());
+        assertEquals("2026-03-22T08:30:00Z", cycle.get("endTime").asText());
+        assertEquals(1.85, cycle.get("daysLeft").doubleValue());
+        assertEquals("up 100 down 3000 unknown 0 billable 3100", used(cruise));
+        assertEquals(3100, cruise.get("usedBytes").asLong());
+        assertEquals(8000, cruise.get("capBytes").asLong());
+        assertEquals(4900, cruise.get("remainingBytes").asLong());
+        assertEquals(38.75, cruise.get("percentUsed").doubleValue());
+        final JsonNode projection = cruise.get("projection");
+        assertEquals("last 24 h", projection.get("basis").asText());
+        assertEquals(3000, projection.get("windowBillableBytes").asLong());
+        assertEquals(3000, projection.get("bytesPerDay").asLong());
+        assertEquals(8663, projection.get("atCycleEndBytes").asLong());
+        assertEquals(108.29, projection.get("percentAtCycleEnd").doubleValue());
+    }
+
+    @Test
+    void shouldKnowAFixedPassBeforeItStartsAndAfterItEnds() throws Exception {
+        CLOCK.set(at("2026-03-17T08:29:59Z"));
+        final JsonNode before = ok("/v1/profiles/cruise");
+        assertEquals("not_started", before.get("cycle").get("state").asText());
+        assertEquals(at("2026-03-17T08:30:00Z"), before.get("cycle").get("start").asLong());
+        assertEquals(5.00, before.get("cycle").get("daysLeft").doubleValue());
+        assertEquals(0, before.get("usedBytes").asLong()); // the 999 B before activation are not the pass's
+        assertEquals(8000, before.get("remainingBytes").asLong());
+        assertEquals(true, before.get("projection").isNull());
+
+        CLOCK.set(at("2026-03-22T08:30:00Z"));
+        final JsonNode after = ok("/v1/profiles/cruise");
+        assertEquals("ended", after.get("cycle").get("state").asText());
+        assertEquals(0.00, after.get("cycle").get("daysLeft").doubleValue());
+        assertEquals(3100, after.get("usedBytes").asLong());
         assertEquals(true, after.get("projection").isNull());
     }
 

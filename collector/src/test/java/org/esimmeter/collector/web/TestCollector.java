@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.esimmeter.collector.config.CollectorConfig;
+import org.esimmeter.collector.plan.alert.AlertService;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.UsageStore;
 import org.esimmeter.collector.store.sqlite.SqliteUsageStore;
@@ -35,6 +36,7 @@ public final class TestCollector implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
 
     public final UsageStore store;
+    public final AlertService alerts;
     public final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     public final CollectorServer server;
     public final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -49,9 +51,12 @@ public final class TestCollector implements AutoCloseable {
         final Path file = dataDirectory.resolve("collector.yaml");
         Files.writeString(file, yaml);
         final CollectorConfig config = YamlConfigLoader.load(file, CollectorConfig.class);
-        store = SqliteUsageStore.open(dataDirectory, config.retention().policy());
-        server = nowSecond == null ? CollectorServer.start(config, store, registry) :
-            CollectorServer.start(config, store, registry, nowSecond);
+        final SqliteUsageStore sqlite = SqliteUsageStore.open(dataDirectory, config.retention().policy());
+        store = sqlite;
+        final LongSupplier clock = nowSecond == null ? () -> System.currentTimeMillis() / 1000 : nowSecond;
+        alerts = AlertService.start(config.profiles(), config.alerts(), config.webhook(), store, sqlite.file(),
+            registry, clock);
+        server = CollectorServer.start(config, store, registry, clock, alerts);
         base = URI.create(server.url());
     }
 
@@ -119,6 +124,7 @@ public final class TestCollector implements AutoCloseable {
     @Override
     public void close() throws StoreException {
         server.close();
+        alerts.close();
         store.close();
     }
 }
