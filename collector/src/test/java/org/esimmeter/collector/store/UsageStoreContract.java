@@ -810,7 +810,8 @@ public abstract class UsageStoreContract {
                 g.usage().sum(TrafficCounters.IP_BYTES)).toList(), step.label());
             // Filters: a network narrows series, a device or a service narrows flows.
             assertEquals(9000 + 3000 + 1000 + 500, ipBytes(new UsageQuery(DAY0, DAY0 + DAY, step,
-                GroupBy.PROTOCOL, null, null, null, "23415", null, null), new GroupKey(null, null, null, null, 6, null, 0, null, 0)));
+                GroupBy.PROTOCOL, null, null, null, "23415", null, null),
+                new GroupKey(null, null, null, null, 6, null, 0, null, 0)));
             assertEquals(12_000, ipBytes(new UsageQuery(DAY0, DAY0 + DAY, step, GroupBy.SERVICE, null, null, null,
                 null, PHONE.key(), null), GroupKey.ofService("video.example.com")));
             assertEquals(700, ipBytes(new UsageQuery(DAY0, DAY0 + DAY, step, GroupBy.DEVICE, null, null, null,

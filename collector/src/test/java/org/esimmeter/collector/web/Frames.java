@@ -91,7 +91,8 @@ public final class Frames {
     public byte[] encode() {
         final ByteBuf out = Unpooled.buffer();
         try {
-            final int flags = (seconds.stream().anyMatch(second -> second.spanSeconds > 1) ? WireFormat.FLAG_SPANS : 0) |
+            final boolean merged = seconds.stream().anyMatch(second -> second.spanSeconds > 1);
+            final int flags = (merged ? WireFormat.FLAG_SPANS : 0) |
                 (seconds.stream().anyMatch(Second::hasContext) ? WireFormat.FLAG_CONTEXT : 0);
             final BatchWriter writer = new BatchWriter().begin(out, agentId, sequence, flags);
             for (final Second second : seconds) {

@@ -243,7 +243,8 @@ final class IngestWriter implements Runnable {
         for (final Resolution resolution : RESOLUTIONS) {
             upsertUsage[resolution.ordinal()] = connection.prepareStatement("INSERT INTO " +
                 Schema.usageTable(resolution) + " (bucket, series, " + Schema.COUNTER_COLUMNS + ", " +
-                Schema.UNCAPTURED_COLUMNS + ") VALUES (?, ?, " + "?, ".repeat(USAGE_VALUES - 1) + "?) ON CONFLICT (bucket, series) DO UPDATE SET " + sums);
+                Schema.UNCAPTURED_COLUMNS + ") VALUES (?, ?, " + "?, ".repeat(USAGE_VALUES - 1) + "?) " +
+                "ON CONFLICT (bucket, series) DO UPDATE SET " + sums);
             upsertFlow[resolution.ordinal()] = resolution == Resolution.SECOND
                 ? connection.prepareStatement("INSERT INTO " + Schema.flowTable(resolution) +
                     " (bucket, series, flows) VALUES (?, ?, ?) ON CONFLICT (bucket, series) DO UPDATE SET " +

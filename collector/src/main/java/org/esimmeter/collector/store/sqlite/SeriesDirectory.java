@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The readers' copy of the series dictionary (id → agent, interface, profile, network), shared by all reader connections.
+ * The readers' copy of the series dictionary (id → agent, interface, profile, network), shared by all reader
+ * connections.
  * A few hundred entries for a fleet; reloaded whole, inside the caller's read transaction, whenever that snapshot
  * holds a series id newer than the copy, so filters and group names always match the rows the query reads.
  */
@@ -38,7 +39,8 @@ final class SeriesDirectory {
         final Map<Long, Series> byId = new HashMap<>();
         try (Statement statement = connection.createStatement();
             ResultSet rs = statement.executeQuery(
-                "SELECT s.id, a.name, s.interface, s.profile, s.network FROM series s JOIN agent a ON a.id = s.agent")) {
+                "SELECT s.id, a.name, s.interface, s.profile, s.network FROM series s " +
+                "JOIN agent a ON a.id = s.agent")) {
             while (rs.next()) {
                 byId.put(rs.getLong(1), new Series(rs.getString(2), rs.getString(3), rs.getString(4),
                     rs.getString(5)));
