@@ -11,10 +11,14 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.collector.ingest.StoreTimers;
 import org.esimmeter.collector.query.Times;
+import org.esimmeter.collector.store.GroupBy;
+import org.esimmeter.collector.store.GroupUsage;
 import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.UsageStore;
 import org.esimmeter.wire.Direction;
@@ -27,11 +31,20 @@ import org.esimmeter.wire.TrafficCounters;
  * <p>
  * The usage window is {@code [cycle start, end of the current second)}. The burn rate is the billable bytes of the
  * last 24 hours, or of the time since the cycle started when that is shorter, divided by that time.
+ * <p>
+ * Billable bytes include the uncaptured ones (the kernel counted them on the interface, no capture saw them), shown
+ * apart under {@code used.uncaptured}. For the cycle: bytes per serving network and the roaming part of them
+ * ({@code roaming}), and the top {@value #TOP} devices and services, each list completed by what the others used
+ * and what no device or service was named for, so that the parts add up to {@code used.billableBytes} exactly.
  */
 public final class ProfileService {
     static final long BURN_WINDOW_SECONDS = 86_400;
+    static final int TOP = 5;
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final BigDecimal SECONDS_PER_DAY = BigDecimal.valueOf(86_400);
+
+    private static final Comparator<Map.Entry<String, Long>> LARGEST_FIRST = Comparator
+        .comparingLong((Map.Entry<String, Long> e) -> e.getValue()).reversed().thenComparing(Map.Entry::getKey);
 
     private final List<ProfileConfig> profiles;
     private final ProfileUsage usage;
@@ -105,8 +118,8 @@ public final class ProfileService {
     }
 
     /** What {@link #status} and {@link #billing} are computed from. */
-    private record Computed(Cycle cycle, String state, Long cap, PackLedger.Result ledger, TrafficCounters used,
-        long billable, long counted) {
+    private record Computed(Cycle cycle, String state, Long cap, PackLedger.Result ledger, ProfileUsage.Used split,
+        long usedFrom, long usedTo, long billable, long counted) {
     }
 
     private Computed compute(final ProfileConfig profile, final long nowSecond) throws StoreException {
@@ -144,9 +157,11 @@ public final class ProfileService {
             default:
                 throw new IllegalStateException("plan type : " + plan.type());
         }
-        final TrafficCounters used = cycle == null ? new TrafficCounters() :
-            usage.between(profile, cycle.startSecond(), Math.min(upTo, cycle.endSecond()));
-        final long billable = ProfileUsage.billable(used, plan.uploadCounts());
+        final long usedFrom = cycle == null ? 0 : cycle.startSecond();
+        final long usedTo = cycle == null ? 0 : Math.min(upTo, cycle.endSecond());
+        final ProfileUsage.Used split = cycle == null ?
+            new ProfileUsage.Used(new TrafficCounters(), new TrafficCounters()) : usage.split(profile, usedFrom, usedTo);
+        final long billable = ProfileUsage.billable(split.all(), plan.uploadCounts());
         // Bytes counted against the cap: for packs, what the valid packs were charged (earlier packs may have
         // paid for part of this cycle's usage).
         long counted = billable;
@@ -156,7 +171,7 @@ public final class ProfileService {
                 counted += isValid(pack) ? pack.usedBytes() : 0;
             }
         }
-        return new Computed(cycle, state, cap, ledger, used, billable, counted);
+        return new Computed(cycle, state, cap, ledger, split, usedFrom, usedTo, billable, counted);
     }
 
     private ObjectNode status(final ProfileConfig profile, final long nowSecond) throws StoreException {
@@ -176,7 +191,7 @@ public final class ProfileService {
         final PackLedger.Result ledger = computed.ledger;
         final ObjectNode cycleNode = node.putObject("cycle");
         cycleNode.put("state", state);
-        final TrafficCounters used = computed.used;
+        final TrafficCounters used = computed.split.all();
         if (cycle == null) {
             cycleNode.putNull("start");
             cycleNode.putNull("startTime");
@@ -193,10 +208,11 @@ public final class ProfileService {
         }
         final long billable = computed.billable;
         final ObjectNode usedNode = node.putObject("used");
-        usedNode.put("upBytes", used.get(Direction.UP, TrafficCounters.IP_BYTES));
-        usedNode.put("downBytes", used.get(Direction.DOWN, TrafficCounters.IP_BYTES));
-        usedNode.put("unknownBytes", used.get(Direction.UNKNOWN, TrafficCounters.IP_BYTES));
+        ipBytes(usedNode, used);
         usedNode.put("billableBytes", billable);
+        final ObjectNode uncapturedNode = usedNode.putObject("uncaptured");
+        ipBytes(uncapturedNode, computed.split.uncaptured());
+        uncapturedNode.put("billableBytes", ProfileUsage.billable(computed.split.uncaptured(), plan.uploadCounts()));
 
         final long counted = computed.counted;
         node.put("usedBytes", counted);
@@ -213,7 +229,108 @@ public final class ProfileService {
         if (ledger != null) {
             packs(node, ledger, zone);
         }
+        roaming(node.putObject("roaming"), profile, computed.usedFrom, computed.usedTo);
+        top(node.putObject("topDevices"), "devices", profile, computed.usedFrom, computed.usedTo, GroupBy.DEVICE,
+            billable);
+        top(node.putObject("topServices"), "services", profile, computed.usedFrom, computed.usedTo,
+            GroupBy.SERVICE, billable);
         return node;
+    }
+
+    private static void ipBytes(final ObjectNode node, final TrafficCounters counters) {
+        node.put("upBytes", counters.get(Direction.UP, TrafficCounters.IP_BYTES));
+        node.put("downBytes", counters.get(Direction.DOWN, TrafficCounters.IP_BYTES));
+        node.put("unknownBytes", counters.get(Direction.UNKNOWN, TrafficCounters.IP_BYTES));
+    }
+
+    /**
+     * Billable bytes of the cycle per serving network, largest first (network null: the agent did not know it), and
+     * roamingBytes: those on known networks that are not home (null when the profile names no home networks).
+     */
+    private void roaming(final ObjectNode node, final ProfileConfig profile, final long from, final long to)
+        throws StoreException {
+        final List<String> home = profile.homeNetworks();
+        if (home == null) {
+            node.putNull("homeNetworks");
+        } else {
+            final ArrayNode homeNode = node.putArray("homeNetworks");
+            home.forEach(homeNode::add);
+        }
+        final boolean uploadCounts = profile.plan().uploadCounts();
+        final List<Map.Entry<String, Long>> networks = new ArrayList<>();
+        usage.grouped(profile, from, to, GroupBy.NETWORK).forEach((network, group) ->
+            networks.add(Map.entry(network, ProfileUsage.billable(group.usage(), uploadCounts))));
+        networks.sort(LARGEST_FIRST);
+        long roaming = 0;
+        long unknown = 0;
+        final ArrayNode array = node.putArray("networks");
+        for (final Map.Entry<String, Long> network : networks) {
+            final ObjectNode entry = array.addObject();
+            final boolean known = !network.getKey().isEmpty();
+            if (known) {
+                entry.put("network", network.getKey());
+            } else {
+                entry.putNull("network");
+                unknown += network.getValue();
+            }
+            entry.put("billableBytes", network.getValue());
+            if (home == null || !known) {
+                entry.putNull("home");
+            } else {
+                entry.put("home", home.contains(network.getKey()));
+                roaming += home.contains(network.getKey()) ? 0 : network.getValue();
+            }
+        }
+        node.put("unknownNetworkBytes", unknown);
+        if (home == null) {
+            node.putNull("roamingBytes");
+        } else {
+            node.put("roamingBytes", roaming);
+        }
+    }
+
+    /**
+     * The {@value #TOP} devices or services with most billable bytes in the cycle; {@code otherBytes} what the rest
+     * of the named ones used, {@code unlabelledBytes} all that no name was given for (flows without a label, bytes
+     * without a flow, uncaptured bytes): top + other + unlabelled = billable.
+     */
+    private void top(final ObjectNode node, final String listName, final ProfileConfig profile, final long from,
+        final long to, final GroupBy by, final long billable) throws StoreException {
+        final boolean uploadCounts = profile.plan().uploadCounts();
+        final List<GroupUsage> named = new ArrayList<>();
+        usage.grouped(profile, from, to, by).forEach((name, group) -> {
+            if (name != null && ProfileUsage.billable(group.usage(), uploadCounts) > 0) {
+                named.add(group);
+            }
+        });
+        named.sort(Comparator.comparingLong((GroupUsage g) -> ProfileUsage.billable(g.usage(), uploadCounts))
+            .reversed().thenComparing(GroupUsage::group));
+        final ArrayNode array = node.putArray(listName);
+        long namedBytes = 0;
+        long otherBytes = 0;
+        for (int i = 0; i < named.size(); i++) {
+            final GroupUsage group = named.get(i);
+            final long bytes = ProfileUsage.billable(group.usage(), uploadCounts);
+            namedBytes += bytes;
+            if (i >= TOP) {
+                otherBytes += bytes;
+                continue;
+            }
+            final ObjectNode entry = array.addObject();
+            if (by == GroupBy.DEVICE) {
+                entry.put("device", group.group().device());
+                entry.put("address", group.group().address());
+                entry.put("hostname", group.group().hostname());
+                entry.put("billableBytes", bytes);
+                entry.put("approximateBytes", ProfileUsage.billable(group.approximate(), uploadCounts));
+            } else {
+                entry.put("service", group.group().service());
+                entry.put("billableBytes", bytes);
+            }
+        }
+        node.put("otherBytes", otherBytes);
+        node.put("others", Math.max(0, named.size() - TOP));
+        node.put("unlabelledBytes", billable - namedBytes);
     }
 
     private void projection(final ObjectNode node, final ProfileConfig profile, final PlanConfig plan,

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.esimmeter.collector.store.GroupBy;
 import org.esimmeter.collector.store.Resolution;
 import org.esimmeter.collector.store.UsageQuery;
@@ -25,9 +26,16 @@ public final class QueryParameters {
     public static final int MAX_LIMIT = 1_000;
     static final long DEFAULT_RANGE_SECONDS = 86_400;
 
-    private static final Set<String> RANGE = Set.of("from", "to", "step", "by", "agent", "interface", "profile");
+    private static final Set<String> RANGE = Set.of("from", "to", "step", "by", "agent", "interface", "profile",
+        "network", "device", "service");
     private static final Set<String> TOP = Set.of("from", "to", "step", "by", "agent", "interface", "profile",
-        "limit");
+        "network", "device", "service", "limit");
+    /** MCC (3 digits) + MNC (2 or 3 digits), as modems report the serving network. */
+    private static final Pattern NETWORK = Pattern.compile("\\d{5,6}");
+    /** A MAC address or a LAN address (IPv6 with its zone). */
+    private static final Pattern DEVICE = Pattern.compile("[0-9A-Za-z:.%_-]+");
+    /** A domain as DNS answers and TLS SNI carry it. */
+    private static final Pattern SERVICE = Pattern.compile("[0-9A-Za-z_.-]+");
     private static final Set<String> LIVE = Set.of("agent", "interface", "profile");
 
     private QueryParameters() {
@@ -112,9 +120,19 @@ public final class QueryParameters {
         final String agent = filter(parameters, "agent");
         final String interfaceName = filter(parameters, "interface");
         final String profile = filter(parameters, "profile");
+        final String network = filter(parameters, "network", NETWORK, "MCC+MNC, 5 or 6 digits, e.g. 26201");
+        final String device = filter(parameters, "device", DEVICE,
+            "a device key: a MAC address such as aa:bb:cc:dd:ee:ff, or a LAN address");
+        final String service = filter(parameters, "service", SERVICE, "a domain, e.g. video.example.com");
+        if ((device != null || service != null) && !by.isFlowDimension()) {
+            final String name = device != null ? "device" : "service";
+            throw new BadParameterException(name, name + " : filters flows, not interface totals (expected: by " +
+                "flow, dst, src, protocol, device or service)");
+        }
         final String limitText = single(parameters, "limit");
         final int limit = limitText == null ? DEFAULT_LIMIT : limit(limitText);
-        return new Parsed(new UsageQuery(from, to, step, by, agent, interfaceName, profile), limit);
+        return new Parsed(new UsageQuery(from, to, step, by, agent, interfaceName, profile, network, device, service),
+            limit);
     }
 
     private static void checkNames(final Map<String, List<String>> parameters, final Set<String> allowed)
@@ -153,6 +171,15 @@ public final class QueryParameters {
         if (length < 1 || length > WireFormat.MAX_STRING_BYTES) {
             throw new BadParameterException(name, name + " : " + length + " UTF-8 bytes (expected: 1.." +
                 WireFormat.MAX_STRING_BYTES + ")");
+        }
+        return value;
+    }
+
+    private static String filter(final Map<String, List<String>> parameters, final String name,
+        final Pattern pattern, final String expected) throws BadParameterException {
+        final String value = filter(parameters, name);
+        if (value != null && !pattern.matcher(value).matches()) {
+            throw new BadParameterException(name, name + " : '" + value + "' (expected: " + expected + ")");
         }
         return value;
     }

@@ -37,6 +37,7 @@ public final class UsageJson {
             node.put("time", Times.iso(point.bucketStart()));
             group(node, query.groupBy(), point.group());
             counters(node, point.usage());
+            context(node, query.groupBy(), point.usage(), point.uncaptured(), point.approximate());
         }
         return root;
     }
@@ -52,6 +53,7 @@ public final class UsageJson {
             final ObjectNode node = array.addObject();
             group(node, query.groupBy(), usage.group());
             counters(node, usage.usage());
+            context(node, query.groupBy(), usage.usage(), usage.uncaptured(), usage.approximate());
         }
         return root;
     }
@@ -88,6 +90,7 @@ public final class UsageJson {
                 final ObjectNode iface = interfaces.addObject();
                 iface.put("interface", info.name());
                 iface.put("profile", info.profile());
+                putNetwork(iface, info.network());
                 iface.put("lastSecond", info.lastSecond());
                 iface.put("lastSecondTime", Times.iso(info.lastSecond()));
             }
@@ -109,6 +112,40 @@ public final class UsageJson {
         }
     }
 
+    /**
+     * Interface dimensions: {@code uncaptured} (bytes the kernel counted that no capture saw, per direction and
+     * total) and {@code totalWithUncaptured}, what the kernel counted on the interfaces. Flow dimensions:
+     * {@code approximate}, the part of the group's bytes whose device the agent inferred.
+     */
+    private static void context(final ObjectNode node, final GroupBy by, final TrafficCounters usage,
+        final TrafficCounters uncaptured, final TrafficCounters approximate) {
+        if (by.isFlowDimension()) {
+            metrics(node.putObject("approximate"), approximate);
+            return;
+        }
+        counters(node.putObject("uncaptured"), uncaptured);
+        final TrafficCounters all = new TrafficCounters();
+        all.add(usage);
+        all.add(uncaptured);
+        metrics(node.putObject("totalWithUncaptured"), all);
+    }
+
+    /** {packets, wireBytes, ipBytes} over all directions. */
+    private static void metrics(final ObjectNode node, final TrafficCounters counters) {
+        for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
+            node.put(TrafficCounters.metricName(metric), counters.sum(metric));
+        }
+    }
+
+    /** A serving network, null when the agent did not know it. */
+    private static void putNetwork(final ObjectNode node, final String network) {
+        if (network == null || network.isEmpty()) {
+            node.putNull("network");
+        } else {
+            node.put("network", network);
+        }
+    }
+
     private static ObjectNode header(final UsageQuery query) {
         final ObjectNode root = NODES.objectNode();
         root.put("from", query.fromSecond());
@@ -121,6 +158,9 @@ public final class UsageJson {
         putIfSet(filters, "agent", query.agent());
         putIfSet(filters, "interface", query.interfaceName());
         putIfSet(filters, "profile", query.profile());
+        putIfSet(filters, "network", query.network());
+        putIfSet(filters, "device", query.device());
+        putIfSet(filters, "service", query.service());
         return root;
     }
 
@@ -153,6 +193,17 @@ public final class UsageJson {
                 break;
             case PROTOCOL:
                 node.put("proto", key.protocol());
+                break;
+            case NETWORK:
+                putNetwork(node, key.network());
+                break;
+            case DEVICE:
+                node.put("device", key.device());
+                node.put("address", key.address());
+                node.put("hostname", key.hostname());
+                break;
+            case SERVICE:
+                node.put("service", key.service());
                 break;
             default:
                 throw new IllegalStateException("by : " + by);

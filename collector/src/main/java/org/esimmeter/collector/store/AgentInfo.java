@@ -14,7 +14,13 @@ public record AgentInfo(String agentId, long lastSeenEpochSecond, long lastSeque
         interfaces = List.copyOf(interfaces);
     }
 
-    /** An interface of an agent, the profile it last reported, and the newest second of usage stored for it. */
-    public record InterfaceInfo(String name, String profile, long lastSecond) {
+    /**
+     * An interface of an agent, the profile and serving network ("" when unknown) it last reported, and the newest
+     * second of usage stored for it.
+     */
+    public record InterfaceInfo(String name, String profile, long lastSecond, String network) {
+        public InterfaceInfo(final String name, final String profile, final long lastSecond) {
+            this(name, profile, lastSecond, "");
+        }
     }
 }

@@ -21,6 +21,10 @@ import org.esimmeter.wire.Batch;
  * <li>Sums are exact whatever the step: rollups are maintained as data arrives, and a range that does not align
  *     with a coarse resolution is answered from finer rows at its edges.</li>
  * <li>Seconds arriving twice in different batches (the same interface-second sealed twice by the agent) add up.</li>
+ * <li>Context is stored exactly: a second's serving network (a filter and a grouping of interface totals), its
+ *     uncaptured counters (summed like the others, outside them: {@link GroupUsage#uncaptured()}), and each flow's
+ *     device, service and approximate flag (flow filters and groupings). A device is named by the address and
+ *     hostname of the newest second that named them.</li>
  * </ul>
  * Thread-safe.
  */

@@ -8,6 +8,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.wire.Batch;
+import org.esimmeter.wire.Device;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.FlowUsage;
 import org.esimmeter.wire.SecondUsage;
@@ -19,9 +20,20 @@ import org.esimmeter.wire.TrafficCounters;
  * wireBytes, ipBytes).
  */
 final class UsageModel {
-    /** What a query answer looks like, in comparable form. */
-    record Point(long bucket, GroupKey group, List<Long> counters) {
+    /**
+     * What a query answer looks like, in comparable form: captured counters, uncaptured ones (interface dimensions)
+     * and the approximately attributed part (flow dimensions).
+     */
+    record Point(long bucket, GroupKey group, List<Long> counters, List<Long> uncaptured, List<Long> approximate) {
     }
+
+    /** LAN devices the generated flows are attributed to; one never named itself. */
+    static final List<Device> DEVICES = List.of(new Device("aa:bb:cc:00:00:01", "192.168.8.11", "phone"),
+        new Device("aa:bb:cc:00:00:02", "192.168.8.12", "laptop"), new Device("aa:bb:cc:00:00:03", null, null),
+        new Device("192.168.8.14", "192.168.8.14", "tv"));
+    static final List<String> SERVICES = List.of("video.example.com", "dns.example.net", "cdn.example.org",
+        "mail.example.com");
+    static final List<String> NETWORKS = List.of("", "23415", "26201");
 
     private record Row(String agent, SecondUsage second) {
     }
@@ -44,49 +56,86 @@ final class UsageModel {
                 continue;
             }
             final long bucket = Math.floorDiv(t, query.step().seconds()) * query.step().seconds();
+            // 27 values: counters, uncaptured, approximate
             final TreeMap<GroupKey, long[]> groups = sums.computeIfAbsent(bucket, k -> new TreeMap<>());
             if (query.groupBy().isFlowDimension()) {
                 for (final FlowUsage flow : second.flows()) {
-                    final long[] sum = groups.computeIfAbsent(flowGroup(query.groupBy(), flow), k -> new long[9]);
-                    sum[flow.direction() * 3] += flow.packets();
-                    sum[flow.direction() * 3 + 1] += flow.wireBytes();
-                    sum[flow.direction() * 3 + 2] += flow.ipBytes();
+                    if ((query.device() != null && (flow.device() == null ||
+                        !query.device().equals(flow.device().key()))) ||
+                        (query.service() != null && !query.service().equals(flow.service()))) {
+                        continue;
+                    }
+                    final long[] sum = groups.computeIfAbsent(flowGroup(query.groupBy(), flow), k -> new long[27]);
+                    for (final int base : flow.approximate() ? new int[] {0, 18} : new int[] {0}) {
+                        sum[base + flow.direction() * 3] += flow.packets();
+                        sum[base + flow.direction() * 3 + 1] += flow.wireBytes();
+                        sum[base + flow.direction() * 3 + 2] += flow.ipBytes();
+                    }
                 }
             } else {
-                final long[] sum = groups.computeIfAbsent(interfaceGroup(query.groupBy(), row), k -> new long[9]);
+                final long[] sum = groups.computeIfAbsent(interfaceGroup(query.groupBy(), row), k -> new long[27]);
                 for (int d = 0; d < 3; d++) {
                     for (int m = 0; m < 3; m++) {
                         sum[d * 3 + m] += second.total().get(d, m);
+                        sum[9 + d * 3 + m] += second.uncaptured().get(d, m);
                     }
                 }
             }
         }
         final List<Point> points = new ArrayList<>();
         sums.forEach((bucket, groups) -> groups.forEach((group, sum) -> {
-            if (!isZero(sum)) {
-                points.add(new Point(bucket, group, list(sum)));
+            if (!isZero(java.util.Arrays.copyOf(sum, 18))) {
+                points.add(point(bucket, group, sum));
             }
         }));
         return points;
     }
 
+    /** A point of 27 values: counters, uncaptured, approximate. */
+    static Point point(final long bucket, final GroupKey group, final long[] sum) {
+        return new Point(bucket, group, list(java.util.Arrays.copyOfRange(sum, 0, 9)),
+            list(java.util.Arrays.copyOfRange(sum, 9, 18)), list(java.util.Arrays.copyOfRange(sum, 18, 27)));
+    }
+
+    /** The 27 values of a point, to sum points. */
+    static long[] values(final Point point) {
+        final long[] values = new long[27];
+        for (int i = 0; i < 9; i++) {
+            values[i] = point.counters().get(i);
+            values[9 + i] = point.uncaptured().get(i);
+            values[18 + i] = point.approximate().get(i);
+        }
+        return values;
+    }
+
+    /**
+     * The device groups as the store names them: a device's address and hostname as last reported. The generated
+     * devices never change names, so they are the pool's.
+     */
+    private static GroupKey deviceGroup(final Device device) {
+        return device == null ? GroupKey.ofDevice(null, null, null) :
+            GroupKey.ofDevice(device.key(), device.address(), device.hostname());
+    }
+
     List<Point> totals(final UsageQuery query) {
         final Map<GroupKey, long[]> sums = new TreeMap<>();
         for (final Point point : usage(query)) {
-            final long[] sum = sums.computeIfAbsent(point.group(), k -> new long[9]);
-            for (int i = 0; i < 9; i++) {
-                sum[i] += point.counters().get(i);
+            final long[] sum = sums.computeIfAbsent(point.group(), k -> new long[27]);
+            final long[] values = values(point);
+            for (int i = 0; i < 27; i++) {
+                sum[i] += values[i];
             }
         }
         final List<Point> totals = new ArrayList<>();
-        sums.forEach((group, sum) -> totals.add(new Point(0, group, list(sum))));
+        sums.forEach((group, sum) -> totals.add(point(0, group, sum)));
         return totals;
     }
 
     private static boolean matches(final UsageQuery query, final Row row) {
         return (query.agent() == null || query.agent().equals(row.agent())) &&
             (query.interfaceName() == null || query.interfaceName().equals(row.second().interfaceName())) &&
-            (query.profile() == null || query.profile().equals(row.second().profile()));
+            (query.profile() == null || query.profile().equals(row.second().profile())) &&
+            (query.network() == null || query.network().equals(row.second().network()));
     }
 
     private static GroupKey interfaceGroup(final GroupBy groupBy, final Row row) {
@@ -95,6 +144,7 @@ final class UsageModel {
             case INTERFACE: return GroupKey.ofInterface(row.agent(), row.second().interfaceName(),
                 row.second().profile());
             case PROFILE: return GroupKey.ofProfile(row.second().profile());
+            case NETWORK: return GroupKey.ofNetwork(row.second().network());
             default: throw new IllegalArgumentException(groupBy.label());
         }
     }
@@ -108,6 +158,8 @@ final class UsageModel {
             case DST: return new GroupKey(null, null, null, null, 0, null, 0, dst, 0);
             case SRC: return new GroupKey(null, null, null, null, 0, src, 0, null, 0);
             case PROTOCOL: return new GroupKey(null, null, null, null, flow.protocol(), null, 0, null, 0);
+            case DEVICE: return deviceGroup(flow.device());
+            case SERVICE: return GroupKey.ofService(flow.service());
             default: throw new IllegalArgumentException(groupBy.label());
         }
     }
@@ -142,7 +194,8 @@ final class UsageModel {
     static List<Point> points(final List<UsagePoint> usage) {
         final List<Point> points = new ArrayList<>();
         for (final UsagePoint point : usage) {
-            points.add(new Point(point.bucketStart(), point.group(), list(point.usage())));
+            points.add(new Point(point.bucketStart(), point.group(), list(point.usage()), list(point.uncaptured()),
+                list(point.approximate())));
         }
         return points;
     }
@@ -150,14 +203,18 @@ final class UsageModel {
     static List<Point> totalPoints(final List<GroupUsage> totals) {
         final List<Point> points = new ArrayList<>();
         for (final GroupUsage total : totals) {
-            points.add(new Point(0, total.group(), list(total.usage())));
+            points.add(new Point(0, total.group(), list(total.usage()), list(total.uncaptured()),
+                list(total.approximate())));
         }
         return points;
     }
 
     // ---- generation ----
 
-    /** A flow pool shared by all seconds, so flows recur across seconds and agents (as real ones do). */
+    /**
+     * A flow pool shared by all seconds, so flows recur across seconds and agents (as real ones do). Most flows are
+     * attributed to a device (some approximately) and labelled with a service, as an agent with labels on does.
+     */
     static List<FlowUsage> flowPool(final Random random, final int size) {
         final List<FlowUsage> pool = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
@@ -170,8 +227,11 @@ final class UsageModel {
             final long dstLo = v6 ? random.nextInt(1 << 16) : Addresses.IPV4_MAPPED_PREFIX | 0x8E00_0000L |
                 random.nextInt(6);
             final int protocol = random.nextBoolean() ? 6 : 17;
+            final Device device = random.nextInt(5) == 0 ? null : DEVICES.get(random.nextInt(DEVICES.size()));
+            final String service = random.nextInt(4) == 0 ? null : SERVICES.get(random.nextInt(SERVICES.size()));
             pool.add(new FlowUsage(direction, v6 ? 6 : 4, protocol, srcHi, srcLo, 1024 + random.nextInt(50000),
-                dstHi, dstLo, random.nextBoolean() ? 443 : 53, 0, 0, 0));
+                dstHi, dstLo, random.nextBoolean() ? 443 : 53, 0, 0, 0, device,
+                device != null && random.nextInt(3) == 0, service));
         }
         return pool;
     }
@@ -197,8 +257,12 @@ final class UsageModel {
             final long packets = 1 + random.nextInt(40);
             final long ipBytes = packets * (40 + random.nextInt(1400));
             final long wireBytes = ipBytes + packets * 14;
+            // Now and then the same 5-tuple with another label: a different flow key for the store.
+            final String service = random.nextInt(10) == 0 ? SERVICES.get(random.nextInt(SERVICES.size())) :
+                f.service();
             flows.add(new FlowUsage(f.direction(), f.ipVersion(), f.protocol(), f.srcHi(), f.srcLo(), f.srcPort(),
-                f.dstHi(), f.dstLo(), f.dstPort(), packets, wireBytes, ipBytes));
+                f.dstHi(), f.dstLo(), f.dstPort(), packets, wireBytes, ipBytes, f.device(), f.approximate(),
+                service));
             total.add(f.direction(), packets, wireBytes, ipBytes);
         }
         if (random.nextInt(3) == 0) {
@@ -207,8 +271,14 @@ final class UsageModel {
             nonIp.add(direction, packets, packets * 60, 0);
             total.add(direction, packets, packets * 60, 0);
         }
+        // Context: the serving network, and now and then bytes the kernel counted that no capture saw.
+        final TrafficCounters uncaptured = new TrafficCounters();
+        if (random.nextInt(4) == 0) {
+            final long packets = 1 + random.nextInt(20);
+            uncaptured.add(random.nextInt(3), packets, packets * 1400, packets * 1386);
+        }
         return new SecondUsage(interfaceName, profile, epochSecond, total, nonIp, new TrafficCounters(),
-            new TrafficCounters(), 0, 0, flows);
+            new TrafficCounters(), 0, 0, flows, 1, NETWORKS.get(random.nextInt(NETWORKS.size())), uncaptured);
     }
 
     /** Groups an agent's seconds into batches of 1..maxSeconds seconds with increasing sequences from 1. */

@@ -18,6 +18,7 @@ import java.util.concurrent.Future;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.wire.Batch;
 import org.esimmeter.wire.ClockStep;
+import org.esimmeter.wire.Device;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.FlowUsage;
 import org.esimmeter.wire.SecondUsage;
@@ -139,15 +140,14 @@ public abstract class UsageStoreContract {
             assertEquals(query.step().bucketStart(point.bucketStart()), point.bucketStart(), "aligned " + what);
             assertTrue(point.bucketStart() + query.step().seconds() > query.fromSecond() &&
                 point.bucketStart() < query.toSecond(), "bucket in range " + what);
-            final long[] sum = sums.computeIfAbsent(point.group(), k -> new long[9]);
-            final List<Long> counters = UsageModel.list(point.usage());
-            for (int i = 0; i < 9; i++) {
-                sum[i] += counters.get(i);
+            final long[] sum = sums.computeIfAbsent(point.group(), k -> new long[27]);
+            final long[] values = UsageModel.values(UsageModel.points(List.of(point)).get(0));
+            for (int i = 0; i < 27; i++) {
+                sum[i] += values[i];
             }
         }
         final List<UsageModel.Point> summed = new ArrayList<>();
-        new java.util.TreeMap<>(sums).forEach((group, sum) ->
-            summed.add(new UsageModel.Point(0, group, UsageModel.list(sum))));
+        new java.util.TreeMap<>(sums).forEach((group, sum) -> summed.add(UsageModel.point(0, group, sum)));
         assertEquals(totals, summed, "series sum to totals " + what);
     }
 
@@ -287,6 +287,23 @@ public abstract class UsageStoreContract {
         }
         assertEquals(List.of(), store.totals(new UsageQuery(from, to, Resolution.HOUR, GroupBy.AGENT, "nobody",
             null, null)));
+        // Context filters: the serving network narrows series, the device and the service narrow flows.
+        final String[][] labels = {
+            {"23415", null, null}, {"", null, null}, {"99999", null, null}, {null, "aa:bb:cc:00:00:01", null},
+            {null, null, "video.example.com"}, {"26201", "192.168.8.14", "dns.example.net"},
+            {null, "ff:ff:ff:ff:ff:ff", null}, {null, null, "never.example"}};
+        for (final String[] filter : labels) {
+            for (final GroupBy by : GroupBy.values()) {
+                if (!by.isFlowDimension() && (filter[1] != null || filter[2] != null)) {
+                    continue;
+                }
+                final UsageQuery query = new UsageQuery(from, to, Resolution.MINUTE, by, null, null, null, filter[0],
+                    filter[1], filter[2]);
+                assertAnswers(model, query);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new UsageQuery(from, to, Resolution.HOUR,
+            GroupBy.INTERFACE, null, null, null, null, "aa:bb:cc:00:00:01", null));
         assertTrue(wireBytes(new UsageQuery(from, to, Resolution.HOUR, GroupBy.AGENT, "alpha", null, null)) > 0);
     }
 
@@ -679,5 +696,156 @@ public abstract class UsageStoreContract {
         assertEquals(List.of(3L, 0L), store.agents().stream().map(AgentInfo::implausibleSeconds).toList());
         assertEquals(10, wireBytes(query(0, DAY, Resolution.SECOND, GroupBy.AGENT)));
         assertEquals(160, wireBytes(query(now + 2 * DAY, now + 2 * DAY + 1, Resolution.SECOND, GroupBy.AGENT)));
+    }
+
+    private static final Device PHONE = new Device("aa:bb:cc:00:00:01", "192.168.8.11", "phone");
+    private static final Device LAPTOP = new Device("aa:bb:cc:00:00:02", "192.168.8.12", null);
+
+    /** A flow of the hand-written context batches: 10.0.0.x:port -> 93.184.216.34:443 TCP. */
+    private static FlowUsage labelled(final int direction, final int srcPort, final long packets, final long ipBytes,
+        final Device device, final boolean approximate, final String service) {
+        return new FlowUsage(direction, 4, 6, 0, Addresses.IPV4_MAPPED_PREFIX | 0x0A000002L, srcPort, 0,
+            Addresses.IPV4_MAPPED_PREFIX | 0x5DB8D822L, 443, packets, ipBytes + 14 * packets, ipBytes, device,
+            approximate, service);
+    }
+
+    /** A second whose total is its flows plus {@code nonIpWire} non-IP bytes up, with its network and uncaptured. */
+    private static SecondUsage context(final long second, final int span, final String network,
+        final long uncapturedDownIp, final long nonIpWire, final FlowUsage... flows) {
+        final TrafficCounters total = new TrafficCounters();
+        final TrafficCounters nonIp = new TrafficCounters();
+        if (nonIpWire > 0) {
+            nonIp.add(Direction.UP, 1, nonIpWire, 0);
+            total.add(nonIp);
+        }
+        for (final FlowUsage flow : flows) {
+            total.add(flow.direction(), flow.packets(), flow.wireBytes(), flow.ipBytes());
+        }
+        final TrafficCounters uncaptured = new TrafficCounters();
+        if (uncapturedDownIp > 0) {
+            uncaptured.add(Direction.DOWN, uncapturedDownIp / 1000, uncapturedDownIp + 14 * (uncapturedDownIp / 1000),
+                uncapturedDownIp);
+        }
+        return new SecondUsage("wwan0", "esim-eu", second, total, nonIp, new TrafficCounters(),
+            new TrafficCounters(), 0, 0, List.of(flows), span, network, uncaptured);
+    }
+
+    private long ipBytes(final UsageQuery query, final GroupKey group) throws StoreException {
+        for (final GroupUsage g : store.totals(query)) {
+            if (g.group().equals(group)) {
+                return g.usage().sum(TrafficCounters.IP_BYTES);
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Network, uncaptured bytes and labels stored exactly, at every resolution, also for a merged record; the same
+     * batch twice stores nothing twice; the parts (devices + unlabelled flows + non-IP) add up to the interface.
+     * <pre>
+     * DAY0+10  23415  up phone 1000 ip video, down phone 9000 ip video, down laptop~ 3000 ip (no service),
+     *                 up no-device 500 ip dns; non-IP 60 wire; uncaptured down 4000 ip
+     * DAY0+11  26201  down phone 2000 ip video; uncaptured down 6000 ip
+     * DAY0+60  ""     merged 60 s: down laptop 700 ip cdn; uncaptured down 1000 ip
+     * flows 16200 ip = phone 12000 + laptop 3700 (3000 approximate) + none 500; uncaptured 11000;
+     * interface: 16200 ip + 60 wire non-IP; 23415: 13500 + 4000, 26201: 2000 + 6000, unknown: 700 + 1000
+     * </pre>
+     */
+    @Test
+    void shouldStoreNetworkUncapturedAndLabelsExactly() throws Exception {
+        final Batch batch = new Batch("a", 1, List.of(
+            context(DAY0 + 10, 1, "23415", 4000, 60,
+                labelled(Direction.UP, 40000, 2, 1000, PHONE, false, "video.example.com"),
+                labelled(Direction.DOWN, 40000, 9, 9000, PHONE, false, "video.example.com"),
+                labelled(Direction.DOWN, 40001, 3, 3000, LAPTOP, true, null),
+                labelled(Direction.UP, 40002, 1, 500, null, false, "dns.example.net")),
+            context(DAY0 + 11, 1, "26201", 6000, 0,
+                labelled(Direction.DOWN, 40000, 2, 2000, PHONE, false, "video.example.com")),
+            context(DAY0 + 60, 60, "", 1000, 0,
+                labelled(Direction.DOWN, 40003, 1, 700, LAPTOP, false, "cdn.example.org"))));
+        assertEquals(IngestOutcome.STORED, store.ingest(batch));
+        assertEquals(IngestOutcome.DUPLICATE, store.ingest(batch));
+
+        final long phone = 1000 + 9000 + 2000;
+        final long laptop = 3000 + 700;
+        final long flows = phone + laptop + 500;
+        for (final Resolution step : Resolution.values()) {
+            final UsageQuery day = query(DAY0, DAY0 + DAY, step, GroupBy.INTERFACE);
+            final List<GroupUsage> interfaces = store.totals(day);
+            assertEquals(1, interfaces.size());
+            assertEquals(flows, interfaces.get(0).usage().sum(TrafficCounters.IP_BYTES), step.label());
+            assertEquals(flows + 60 + 14 * (2 + 9 + 3 + 1 + 2 + 1),
+                interfaces.get(0).usage().sum(TrafficCounters.WIRE_BYTES), step.label());
+            assertEquals(List.of(0L, 0L, 0L, 11L, 11_000L + 14 * 11, 11_000L, 0L, 0L, 0L),
+                UsageModel.list(interfaces.get(0).uncaptured()), step.label());
+            // The series of the step sums to the same.
+            long uncaptured = 0;
+            for (final UsagePoint point : store.usage(day)) {
+                uncaptured += point.uncaptured().sum(TrafficCounters.IP_BYTES);
+            }
+            assertEquals(11_000, uncaptured, step.label());
+
+            final UsageQuery networks = day.by(GroupBy.NETWORK);
+            assertEquals(List.of("0 700 1000", "23415 13500 4000", "26201 2000 6000"), store.totals(networks)
+                .stream().map(g -> (g.group().network().isEmpty() ? "0" : g.group().network()) + " " +
+                    g.usage().sum(TrafficCounters.IP_BYTES) + " " + g.uncaptured().sum(TrafficCounters.IP_BYTES))
+                .toList(), step.label());
+
+            final UsageQuery devices = day.by(GroupBy.DEVICE);
+            assertEquals(phone, ipBytes(devices, GroupKey.ofDevice(PHONE.key(), "192.168.8.11", "phone")));
+            assertEquals(laptop, ipBytes(devices, GroupKey.ofDevice(LAPTOP.key(), "192.168.8.12", null)));
+            assertEquals(500, ipBytes(devices, GroupKey.ofDevice(null, null, null)));
+            long parts = 0;
+            for (final GroupUsage g : store.totals(devices)) {
+                parts += g.usage().sum(TrafficCounters.IP_BYTES);
+                assertEquals(g.group().device() != null && g.group().device().equals(LAPTOP.key()) ? 3000 : 0,
+                    g.approximate().sum(TrafficCounters.IP_BYTES), g.group().toString());
+                assertTrue(g.uncaptured().isEmpty());
+            }
+            assertEquals(interfaces.get(0).usage().sum(TrafficCounters.IP_BYTES), parts, "devices add up");
+
+            final UsageQuery services = day.by(GroupBy.SERVICE);
+            assertEquals(List.of("cdn.example.org 700", "dns.example.net 500", "null 3000",
+                "video.example.com 12000"), store.totals(services).stream().map(g -> g.group().service() + " " +
+                g.usage().sum(TrafficCounters.IP_BYTES)).toList(), step.label());
+            // Filters: a network narrows series, a device or a service narrows flows.
+            assertEquals(9000 + 3000 + 1000 + 500, ipBytes(new UsageQuery(DAY0, DAY0 + DAY, step,
+                GroupBy.PROTOCOL, null, null, null, "23415", null, null),
+                new GroupKey(null, null, null, null, 6, null, 0, null, 0)));
+            assertEquals(12_000, ipBytes(new UsageQuery(DAY0, DAY0 + DAY, step, GroupBy.SERVICE, null, null, null,
+                null, PHONE.key(), null), GroupKey.ofService("video.example.com")));
+            assertEquals(700, ipBytes(new UsageQuery(DAY0, DAY0 + DAY, step, GroupBy.DEVICE, null, null, null,
+                "", null, "cdn.example.org"), GroupKey.ofDevice(LAPTOP.key(), "192.168.8.12", null)));
+            assertEquals(List.of(), store.totals(new UsageQuery(DAY0, DAY0 + DAY, step, GroupBy.DEVICE, null, null,
+                null, "26201", LAPTOP.key(), null)));
+        }
+        assertEquals(List.of(new MergedRecord("a", "wwan0", "esim-eu", DAY0 + 60, 60)),
+            store.mergedRecords(query(DAY0, DAY0 + DAY, Resolution.SECOND, GroupBy.INTERFACE), 1, 10));
+        // The interface's current network is that of its newest second: the merged record's, unknown.
+        assertEquals("", store.agents().get(0).interfaces().get(0).network());
+    }
+
+    @Test
+    void shouldNameADeviceAfterTheNewestSecondThatNamedIt() throws Exception {
+        final Device renamed = new Device(PHONE.key(), "192.168.8.21", "phone-2");
+        final Device keyOnly = new Device(PHONE.key(), null, null);
+        store.ingest(new Batch("a", 1, List.of(context(DAY0 + 100, 1, "", 0, 0,
+            labelled(Direction.DOWN, 1, 1, 100, PHONE, false, null)))));
+        // Newer, and says less: what it does not say is kept.
+        store.ingest(new Batch("a", 2, List.of(context(DAY0 + 200, 1, "", 0, 0,
+            labelled(Direction.DOWN, 1, 1, 10, keyOnly, false, null)))));
+        final UsageQuery day = query(DAY0, DAY0 + DAY, Resolution.HOUR, GroupBy.DEVICE);
+        assertEquals(List.of(GroupKey.ofDevice(PHONE.key(), "192.168.8.11", "phone")),
+            store.totals(day).stream().map(GroupUsage::group).toList());
+        // Newer, with new names: they win, for all of the device's bytes.
+        store.ingest(new Batch("a", 3, List.of(context(DAY0 + 300, 1, "", 0, 0,
+            labelled(Direction.DOWN, 1, 1, 1, renamed, false, null)))));
+        // Older (a late resend of the spool): it changes nothing.
+        store.ingest(new Batch("a", 4, List.of(context(DAY0 + 50, 1, "", 0, 0,
+            labelled(Direction.DOWN, 1, 1, 1000, PHONE, false, null)))));
+        final List<GroupUsage> devices = store.totals(day);
+        assertEquals(List.of(GroupKey.ofDevice(PHONE.key(), "192.168.8.21", "phone-2")),
+            devices.stream().map(GroupUsage::group).toList());
+        assertEquals(1111, devices.get(0).usage().sum(TrafficCounters.IP_BYTES));
     }
 }

@@ -6,15 +6,20 @@ import io.netty.buffer.Unpooled;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.wire.BatchWriter;
+import org.esimmeter.wire.Device;
 import org.esimmeter.wire.TrafficCounters;
+import org.esimmeter.wire.WireFormat;
 
 /**
  * Builds batch frames for tests with the wire module's own writer. A second's total is the sum of its flows and
  * non-IP bytes, as an agent seals it (the reader refuses anything else). A batch with a merged record (span > 1)
- * is begun with {@code beginMerged}; clock steps follow the last second.
+ * is begun with {@code beginMerged}; clock steps follow the last second. A batch with a serving network, uncaptured
+ * bytes or a labelled flow is written with the CONTEXT flag.
  */
 public final class Frames {
     private final String agentId;
@@ -56,6 +61,27 @@ public final class Frames {
         return this;
     }
 
+    /** An IPv4 flow of the last second with the device (null: none) and service (null: none) it is attributed to. */
+    public Frames flow(final int direction, final int protocol, final String src, final int srcPort, final String dst,
+        final int dstPort, final long packets, final long wireBytes, final long ipBytes, final Device device,
+        final boolean approximate, final String service) {
+        flow(direction, protocol, src, srcPort, dst, dstPort, packets, wireBytes, ipBytes);
+        last().labels.put(last().flows.size() - 1, new Label(device, approximate, service));
+        return this;
+    }
+
+    /** The serving network (MCC+MNC) of the last second. */
+    public Frames network(final String network) {
+        last().network = network;
+        return this;
+    }
+
+    /** Bytes the kernel counted on the last second's interface that no capture saw (outside its total). */
+    public Frames uncaptured(final int direction, final long packets, final long wireBytes, final long ipBytes) {
+        last().uncaptured.add(direction, packets, wireBytes, ipBytes);
+        return this;
+    }
+
     /** Non-IP frames of the last second (no flow; counted in the interface total). */
     public Frames nonIp(final int direction, final long packets, final long wireBytes) {
         last().nonIp.add(direction, packets, wireBytes, 0);
@@ -65,20 +91,24 @@ public final class Frames {
     public byte[] encode() {
         final ByteBuf out = Unpooled.buffer();
         try {
-            final BatchWriter writer = seconds.stream().anyMatch(second -> second.spanSeconds > 1) ?
-                new BatchWriter().beginMerged(out, agentId, sequence) : new BatchWriter().begin(out, agentId, sequence);
+            final boolean merged = seconds.stream().anyMatch(second -> second.spanSeconds > 1);
+            final int flags = (merged ? WireFormat.FLAG_SPANS : 0) |
+                (seconds.stream().anyMatch(Second::hasContext) ? WireFormat.FLAG_CONTEXT : 0);
+            final BatchWriter writer = new BatchWriter().begin(out, agentId, sequence, flags);
             for (final Second second : seconds) {
                 final TrafficCounters total = new TrafficCounters();
                 total.add(second.nonIp);
                 for (final long[] flow : second.flows) {
                     total.add((int) flow[0], flow[6], flow[7], flow[8]);
                 }
-                writer.second(second.interfaceName, second.profile, second.epochSecond, second.spanSeconds, total,
-                    second.nonIp,
-                    new TrafficCounters(), new TrafficCounters(), 0, 0, second.flows.size());
-                for (final long[] flow : second.flows) {
+                writer.second(second.interfaceName, second.profile, second.epochSecond, second.spanSeconds,
+                    second.network, total, second.nonIp, new TrafficCounters(), new TrafficCounters(),
+                    second.uncaptured, 0, 0, second.flows.size());
+                for (int i = 0; i < second.flows.size(); i++) {
+                    final long[] flow = second.flows.get(i);
+                    final Label label = second.labels.getOrDefault(i, new Label(null, false, null));
                     writer.flow((int) flow[0], 4, (int) flow[1], 0, flow[2], (int) flow[3], 0, flow[4], (int) flow[5],
-                        flow[6], flow[7], flow[8]);
+                        flow[6], flow[7], flow[8], label.device, label.approximate, label.service);
                 }
             }
             for (final long[] step : clockSteps) {
@@ -105,6 +135,9 @@ public final class Frames {
         }
     }
 
+    private record Label(Device device, boolean approximate, String service) {
+    }
+
     private static final class Second {
         final String interfaceName;
         final String profile;
@@ -112,12 +145,19 @@ public final class Frames {
         final int spanSeconds;
         final TrafficCounters nonIp = new TrafficCounters();
         final List<long[]> flows = new ArrayList<>();
+        final Map<Integer, Label> labels = new HashMap<>();
+        final TrafficCounters uncaptured = new TrafficCounters();
+        String network = "";
 
         Second(final String interfaceName, final String profile, final long epochSecond, final int spanSeconds) {
             this.interfaceName = interfaceName;
             this.profile = profile;
             this.epochSecond = epochSecond;
             this.spanSeconds = spanSeconds;
+        }
+
+        boolean hasContext() {
+            return !network.isEmpty() || !uncaptured.isEmpty() || !labels.isEmpty();
         }
     }
 }

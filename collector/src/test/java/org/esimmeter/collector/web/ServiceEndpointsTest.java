@@ -88,7 +88,8 @@ class ServiceEndpointsTest {
         final List<String> usageParameters = new ArrayList<>();
         document.get("paths").get("/v1/usage").get("get").get("parameters")
             .forEach(parameter -> usageParameters.add(parameter.get("name").asText()));
-        assertEquals(List.of("from", "to", "step", "agent", "interface", "profile", "by"), usageParameters);
+        assertEquals(List.of("from", "to", "step", "agent", "interface", "profile", "network", "device", "service",
+            "by"), usageParameters);
         final List<String> topParameters = new ArrayList<>();
         document.get("paths").get("/v1/top").get("get").get("parameters")
             .forEach(parameter -> topParameters.add(parameter.get("name").asText()));

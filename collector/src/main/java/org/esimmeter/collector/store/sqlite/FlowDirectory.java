@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The readers' cache of the flow dictionary (id → 5-tuple and direction). Flow ids are immutable once committed, so
- * entries never go stale; the cache is only bounded, by dropping it whole when it grows past {@link #MAX_ENTRIES}.
+ * The readers' cache of the flow dictionary (id → 5-tuple, direction and label ids). Flow ids are immutable once
+ * committed, so entries never go stale; the cache is only bounded, by dropping it whole when it grows past
+ * {@link #MAX_ENTRIES}.
  */
 final class FlowDirectory {
     private static final int MAX_ENTRIES = 1 << 21;
@@ -43,10 +44,12 @@ final class FlowDirectory {
             }
             try (Statement statement = connection.createStatement();
                 ResultSet rs = statement.executeQuery("SELECT id, direction, ip_version, protocol, src_hi, src_lo, " +
-                    "src_port, dst_hi, dst_lo, dst_port FROM flow WHERE id IN (" + in + ")")) {
+                    "src_port, dst_hi, dst_lo, dst_port, device, service, approximate FROM flow WHERE id IN (" + in +
+                    ")")) {
                 while (rs.next()) {
                     final FlowKey key = new FlowKey(rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
-                        rs.getLong(6), rs.getInt(7), rs.getLong(8), rs.getLong(9), rs.getInt(10));
+                        rs.getLong(6), rs.getInt(7), rs.getLong(8), rs.getLong(9), rs.getInt(10), rs.getLong(11),
+                        rs.getLong(12), rs.getInt(13) != 0);
                     byId.put(rs.getLong(1), key);
                     resolved.put(rs.getLong(1), key);
                 }

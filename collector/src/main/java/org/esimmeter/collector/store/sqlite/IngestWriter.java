@@ -22,6 +22,7 @@ import org.esimmeter.collector.store.StoreException;
 import org.esimmeter.collector.store.Timestamps;
 import org.esimmeter.wire.Batch;
 import org.esimmeter.wire.ClockStep;
+import org.esimmeter.wire.Device;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.FlowUsage;
 import org.esimmeter.wire.SecondUsage;
@@ -45,10 +46,18 @@ import org.esimmeter.wire.TrafficCounters;
  * (bucket, series, span) goes to {@code coarse_span} so that queries can say where per-second detail is missing.
  * Clock steps go to {@code clock_step} in the same transaction as their batch (and once per agent and step even if
  * a later batch repeats one). Merged and implausibly stamped seconds are also counted per agent.
+ * <p>
+ * Context (wire flag CONTEXT): a second's serving network is part of its series, its uncaptured counters are summed
+ * into the same usage rows (their own columns), and a flow's device and service become ids in {@code device} and
+ * {@code service}, part of its flow key. A device's address and hostname are those of the newest second that named
+ * them: a late batch of older seconds only fills in what is still unknown.
  */
 final class IngestWriter implements Runnable {
     static final int MAX_GROUP = 512;
     private static final int FLOW_CACHE_ENTRIES = 1 << 20;
+    private static final int SERVICE_CACHE_ENTRIES = 1 << 16;
+    /** Per usage row: the nine counters, then the nine uncaptured ones. */
+    private static final int USAGE_VALUES = 2 * Schema.COUNTERS;
     private static final Resolution[] RESOLUTIONS = Resolution.values();
 
     /** Work for the writer thread. */
@@ -84,7 +93,30 @@ final class IngestWriter implements Runnable {
     private record StepRow(long agent, long sequence, ClockStep step) {
     }
 
-    private record SeriesKey(long agent, String interfaceName, String profile) {
+    private record SeriesKey(long agent, String interfaceName, String profile, String network) {
+    }
+
+    /** What the newest second of a group said about a device; null fields: not said. */
+    private static final class DeviceSeen {
+        long second;
+        String address;
+        String hostname;
+
+        DeviceSeen(final long second) {
+            this.second = second;
+        }
+
+        /** The same rule as the UPDATE: newer namings win, older ones only fill gaps. */
+        void named(final long epochSecond, final Device device) {
+            if (epochSecond >= second) {
+                second = epochSecond;
+                address = device.address() != null ? device.address() : address;
+                hostname = device.hostname() != null ? device.hostname() : hostname;
+            } else {
+                address = address != null ? address : device.address();
+                hostname = hostname != null ? hostname : device.hostname();
+            }
+        }
     }
 
     /** (bucket, series) — sorts as the usage tables' primary key. */
@@ -117,6 +149,15 @@ final class IngestWriter implements Runnable {
             return size() > FLOW_CACHE_ENTRIES;
         }
     };
+    private final Map<String, Long> devices = new HashMap<>();
+    private final Map<String, Long> services = new LinkedHashMap<>(1024, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(final Map.Entry<String, Long> eldest) {
+            return size() > SERVICE_CACHE_ENTRIES;
+        }
+    };
 
     private final PreparedStatement selectAgent;
     private final PreparedStatement insertAgent;
@@ -127,6 +168,11 @@ final class IngestWriter implements Runnable {
     private final PreparedStatement updateSeries;
     private final PreparedStatement selectFlow;
     private final PreparedStatement insertFlow;
+    private final PreparedStatement selectDevice;
+    private final PreparedStatement insertDevice;
+    private final PreparedStatement updateDevice;
+    private final PreparedStatement selectService;
+    private final PreparedStatement insertService;
     private final PreparedStatement[] upsertUsage = new PreparedStatement[RESOLUTIONS.length];
     private final PreparedStatement[] upsertFlow = new PreparedStatement[RESOLUTIONS.length];
     private final PreparedStatement upsertCoarseSpan;
@@ -143,6 +189,7 @@ final class IngestWriter implements Runnable {
     /** Per agent id: merged records, merged seconds, implausible seconds. */
     private final Map<Long, long[]> agentDegradation = new HashMap<>();
     private final List<StepRow> clockSteps = new ArrayList<>();
+    private final Map<Long, DeviceSeen> devicesSeen = new HashMap<>();
 
     IngestWriter(final Connection connection, final BlockingQueue<Job> queue, final RetentionPolicy retention,
         final LongSupplier wallClockSeconds) throws SQLException {
@@ -158,17 +205,28 @@ final class IngestWriter implements Runnable {
         insertBatchLog = connection.prepareStatement(
             "INSERT OR IGNORE INTO batch_log (agent, sequence, stored_at) VALUES (?, ?, ?)");
         selectSeries = connection.prepareStatement(
-            "SELECT id FROM series WHERE agent = ? AND interface = ? AND profile = ?");
+            "SELECT id FROM series WHERE agent = ? AND interface = ? AND profile = ? AND network = ?");
         insertSeries = connection.prepareStatement(
-            "INSERT INTO series (agent, interface, profile, last_second) VALUES (?, ?, ?, ?)",
+            "INSERT INTO series (agent, interface, profile, network, last_second) VALUES (?, ?, ?, ?, ?)",
             Statement.RETURN_GENERATED_KEYS);
         updateSeries = connection.prepareStatement(
             "UPDATE series SET last_second = max(last_second, ?) WHERE id = ?");
         selectFlow = connection.prepareStatement("SELECT id FROM flow WHERE direction = ? AND ip_version = ? AND " +
             "protocol = ? AND src_hi = ? AND src_lo = ? AND src_port = ? AND dst_hi = ? AND dst_lo = ? AND " +
-            "dst_port = ?");
+            "dst_port = ? AND device = ? AND service = ? AND approximate = ?");
         insertFlow = connection.prepareStatement("INSERT INTO flow (direction, ip_version, protocol, src_hi, " +
-            "src_lo, src_port, dst_hi, dst_lo, dst_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "src_lo, src_port, dst_hi, dst_lo, dst_port, device, service, approximate) " +
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS);
+        selectDevice = connection.prepareStatement("SELECT id FROM device WHERE key = ?");
+        insertDevice = connection.prepareStatement("INSERT INTO device (key, address, hostname, last_seen) " +
+            "VALUES (?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS);
+        // SET expressions see the row as it was: a newer second overwrites what it names, an older one fills gaps.
+        updateDevice = connection.prepareStatement("UPDATE device SET " +
+            "address = CASE WHEN ?1 >= last_seen THEN coalesce(?2, address) ELSE coalesce(address, ?2) END, " +
+            "hostname = CASE WHEN ?1 >= last_seen THEN coalesce(?3, hostname) ELSE coalesce(hostname, ?3) END, " +
+            "last_seen = max(last_seen, ?1) WHERE id = ?4");
+        selectService = connection.prepareStatement("SELECT id FROM service WHERE name = ?");
+        insertService = connection.prepareStatement("INSERT INTO service (name) VALUES (?)",
             Statement.RETURN_GENERATED_KEYS);
         upsertCoarseSpan = connection.prepareStatement("INSERT INTO coarse_span (bucket, series, span_seconds) " +
             "VALUES (?, ?, ?) ON CONFLICT (bucket, series) DO UPDATE SET " +
@@ -178,14 +236,15 @@ final class IngestWriter implements Runnable {
         updateAgentDegradation = connection.prepareStatement("UPDATE agent SET merged_records = merged_records + ?, " +
             "merged_seconds = merged_seconds + ?, implausible_seconds = implausible_seconds + ? WHERE id = ?");
         final StringBuilder sums = new StringBuilder();
-        for (final String column : Schema.COUNTER_COLUMNS.split(", ")) {
+        for (final String column : (Schema.COUNTER_COLUMNS + ", " + Schema.UNCAPTURED_COLUMNS).split(", ")) {
             sums.append(sums.length() == 0 ? "" : ", ").append(column).append(" = ").append(column)
                 .append(" + excluded.").append(column);
         }
         for (final Resolution resolution : RESOLUTIONS) {
             upsertUsage[resolution.ordinal()] = connection.prepareStatement("INSERT INTO " +
-                Schema.usageTable(resolution) + " (bucket, series, " + Schema.COUNTER_COLUMNS + ") VALUES " +
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bucket, series) DO UPDATE SET " + sums);
+                Schema.usageTable(resolution) + " (bucket, series, " + Schema.COUNTER_COLUMNS + ", " +
+                Schema.UNCAPTURED_COLUMNS + ") VALUES (?, ?, " + "?, ".repeat(USAGE_VALUES - 1) + "?) " +
+                "ON CONFLICT (bucket, series) DO UPDATE SET " + sums);
             upsertFlow[resolution.ordinal()] = resolution == Resolution.SECOND
                 ? connection.prepareStatement("INSERT INTO " + Schema.flowTable(resolution) +
                     " (bucket, series, flows) VALUES (?, ?, ?) ON CONFLICT (bucket, series) DO UPDATE SET " +
@@ -290,7 +349,8 @@ final class IngestWriter implements Runnable {
     }
 
     private void aggregate(final long agentId, final SecondUsage second, final long nowSecond) {
-        final long seriesId = series(agentId, second.interfaceName(), second.profile(), second.epochSecond());
+        final long seriesId = series(agentId, second.interfaceName(), second.profile(), second.network(),
+            second.epochSecond());
         // A merged record's newest second is its last one.
         seriesLastSecond.merge(seriesId, second.epochSecond() + second.spanSeconds() - 1, Math::max);
         final boolean merged = second.isMerged();
@@ -307,12 +367,15 @@ final class IngestWriter implements Runnable {
             }
         }
         final TrafficCounters total = second.total();
+        final TrafficCounters uncaptured = second.uncaptured();
         for (final Resolution resolution : RESOLUTIONS) {
             final long[] row = usage.get(resolution.ordinal()).computeIfAbsent(
-                new BucketSeries(resolution.bucketStart(second.epochSecond()), seriesId), k -> new long[9]);
+                new BucketSeries(resolution.bucketStart(second.epochSecond()), seriesId), k -> new long[USAGE_VALUES]);
             for (int direction = 0; direction < Direction.COUNT; direction++) {
                 for (int metric = 0; metric < TrafficCounters.METRICS; metric++) {
                     row[direction * TrafficCounters.METRICS + metric] += total.get(direction, metric);
+                    row[Schema.COUNTERS + direction * TrafficCounters.METRICS + metric] +=
+                        uncaptured.get(direction, metric);
                 }
             }
         }
@@ -323,7 +386,9 @@ final class IngestWriter implements Runnable {
         final FlowBlob blob = secondFlows.computeIfAbsent(new BucketSeries(second.epochSecond(), seriesId),
             k -> new FlowBlob(secondFlowList.size() * 8));
         for (final FlowUsage flow : secondFlowList) {
-            final long flowId = flow(FlowKey.of(flow));
+            final long deviceId = flow.device() == null ? 0 : device(flow.device(), second.epochSecond());
+            final long serviceId = flow.service() == null ? 0 : service(flow.service());
+            final long flowId = flow(FlowKey.of(flow, deviceId, serviceId));
             blob.add(flowId, flow.packets(), flow.wireBytes(), flow.ipBytes());
             for (int level = 1; level < RESOLUTIONS.length; level++) {
                 final long[] row = flowRollups.get(level).computeIfAbsent(new BucketSeriesFlow(
@@ -343,7 +408,7 @@ final class IngestWriter implements Runnable {
                 upsert.setLong(1, key.bucket());
                 upsert.setLong(2, key.series());
                 final long[] counters = rows.get(key);
-                for (int i = 0; i < Schema.COUNTERS; i++) {
+                for (int i = 0; i < USAGE_VALUES; i++) {
                     upsert.setLong(3 + i, counters[i]);
                 }
                 upsert.executeUpdate();
@@ -369,6 +434,14 @@ final class IngestWriter implements Runnable {
                 upsert.setLong(6, counters[2]);
                 upsert.executeUpdate();
             }
+        }
+        for (final Map.Entry<Long, DeviceSeen> entry : devicesSeen.entrySet()) {
+            final DeviceSeen seen = entry.getValue();
+            updateDevice.setLong(1, seen.second);
+            updateDevice.setString(2, seen.address);
+            updateDevice.setString(3, seen.hostname);
+            updateDevice.setLong(4, entry.getKey());
+            updateDevice.executeUpdate();
         }
         for (final Map.Entry<Long, Long> entry : seriesLastSecond.entrySet()) {
             updateSeries.setLong(1, entry.getValue());
@@ -421,6 +494,7 @@ final class IngestWriter implements Runnable {
         coarseSpans.clear();
         agentDegradation.clear();
         clockSteps.clear();
+        devicesSeen.clear();
     }
 
     private AgentRow agent(final String name, final long nowSecond, final long sequence) throws SQLException {
@@ -446,9 +520,9 @@ final class IngestWriter implements Runnable {
         return row;
     }
 
-    private long series(final long agentId, final String interfaceName, final String profile,
+    private long series(final long agentId, final String interfaceName, final String profile, final String network,
         final long epochSecond) {
-        final SeriesKey key = new SeriesKey(agentId, interfaceName, profile);
+        final SeriesKey key = new SeriesKey(agentId, interfaceName, profile, network);
         final Long cached = series.get(key);
         if (cached != null) {
             return cached;
@@ -458,6 +532,7 @@ final class IngestWriter implements Runnable {
             selectSeries.setLong(1, agentId);
             selectSeries.setString(2, interfaceName);
             selectSeries.setString(3, profile);
+            selectSeries.setString(4, network);
             try (ResultSet rs = selectSeries.executeQuery()) {
                 if (rs.next()) {
                     id = rs.getLong(1);
@@ -467,7 +542,8 @@ final class IngestWriter implements Runnable {
                 insertSeries.setLong(1, agentId);
                 insertSeries.setString(2, interfaceName);
                 insertSeries.setString(3, profile);
-                insertSeries.setLong(4, epochSecond);
+                insertSeries.setString(4, network);
+                insertSeries.setLong(5, epochSecond);
                 insertSeries.executeUpdate();
                 id = generatedKey(insertSeries);
             }
@@ -503,6 +579,57 @@ final class IngestWriter implements Runnable {
         }
     }
 
+    /** The id of {@code device}'s key, created at first sight; remembers what this second says about it. */
+    private long device(final Device device, final long epochSecond) {
+        Long id = devices.get(device.key());
+        if (id == null) {
+            try {
+                selectDevice.setString(1, device.key());
+                try (ResultSet rs = selectDevice.executeQuery()) {
+                    id = rs.next() ? rs.getLong(1) : null;
+                }
+                if (id == null) {
+                    insertDevice.setString(1, device.key());
+                    insertDevice.setString(2, device.address());
+                    insertDevice.setString(3, device.hostname());
+                    insertDevice.setLong(4, epochSecond);
+                    insertDevice.executeUpdate();
+                    id = generatedKey(insertDevice);
+                }
+            } catch (final SQLException e) {
+                throw new DictionaryException(e);
+            }
+            devices.put(device.key(), id);
+        }
+        devicesSeen.computeIfAbsent(id, k -> new DeviceSeen(epochSecond)).named(epochSecond, device);
+        return id;
+    }
+
+    private long service(final String name) {
+        final Long cached = services.get(name);
+        if (cached != null) {
+            return cached;
+        }
+        try {
+            long id = -1;
+            selectService.setString(1, name);
+            try (ResultSet rs = selectService.executeQuery()) {
+                if (rs.next()) {
+                    id = rs.getLong(1);
+                }
+            }
+            if (id < 0) {
+                insertService.setString(1, name);
+                insertService.executeUpdate();
+                id = generatedKey(insertService);
+            }
+            services.put(name, id);
+            return id;
+        } catch (final SQLException e) {
+            throw new DictionaryException(e);
+        }
+    }
+
     private static void bindFlow(final PreparedStatement statement, final FlowKey key) throws SQLException {
         statement.setInt(1, key.direction());
         statement.setInt(2, key.ipVersion());
@@ -513,6 +640,9 @@ final class IngestWriter implements Runnable {
         statement.setLong(7, key.dstHi());
         statement.setLong(8, key.dstLo());
         statement.setInt(9, key.dstPort());
+        statement.setLong(10, key.device());
+        statement.setLong(11, key.service());
+        statement.setInt(12, key.approximate() ? 1 : 0);
     }
 
     private static long generatedKey(final PreparedStatement statement) throws SQLException {
@@ -587,6 +717,8 @@ final class IngestWriter implements Runnable {
         agents.clear();
         series.clear();
         flows.clear();
+        devices.clear();
+        services.clear();
         clearAggregates();
     }
 
@@ -600,8 +732,9 @@ final class IngestWriter implements Runnable {
 
     void closeStatements() {
         final List<PreparedStatement> all = new ArrayList<>(List.of(selectAgent, insertAgent, updateAgent,
-            insertBatchLog, selectSeries, insertSeries, updateSeries, selectFlow, insertFlow, upsertCoarseSpan,
-            insertClockStep, updateAgentDegradation));
+            insertBatchLog, selectSeries, insertSeries, updateSeries, selectFlow, insertFlow, selectDevice,
+            insertDevice, updateDevice, selectService, insertService, upsertCoarseSpan, insertClockStep,
+            updateAgentDegradation));
         all.addAll(Arrays.asList(upsertUsage));
         all.addAll(Arrays.asList(upsertFlow));
         for (final PreparedStatement statement : all) {

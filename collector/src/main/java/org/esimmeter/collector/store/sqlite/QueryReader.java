@@ -26,6 +26,7 @@ import org.esimmeter.collector.store.UsagePoint;
 import org.esimmeter.collector.store.UsageQuery;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.wire.ClockStep;
+import org.esimmeter.wire.Device;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.TrafficCounters;
 import org.esimmeter.wire.WireFormat;
@@ -45,29 +46,43 @@ final class QueryReader {
     private final Connection connection;
     private final SeriesDirectory seriesDirectory;
     private final FlowDirectory flowDirectory;
+    private final LabelDirectory labelDirectory;
 
     private record BucketId(long bucket, long id) {
     }
 
+    /** A group's sums: captured usage, uncaptured bytes (interface rows), the approximately attributed part. */
+    private static final class Sums {
+        final TrafficCounters usage = new TrafficCounters();
+        final TrafficCounters uncaptured = new TrafficCounters();
+        final TrafficCounters approximate = new TrafficCounters();
+
+        boolean isEmpty() {
+            return usage.isEmpty() && uncaptured.isEmpty();
+        }
+    }
+
     QueryReader(final Connection connection, final SeriesDirectory seriesDirectory,
-        final FlowDirectory flowDirectory) {
+        final FlowDirectory flowDirectory, final LabelDirectory labelDirectory) {
         this.connection = connection;
         this.seriesDirectory = seriesDirectory;
         this.flowDirectory = flowDirectory;
+        this.labelDirectory = labelDirectory;
     }
 
     List<UsagePoint> usage(final UsageQuery query) throws StoreException {
-        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> buckets = read(query, query.step(), true);
+        final TreeMap<Long, TreeMap<GroupKey, Sums>> buckets = read(query, query.step(), true);
         final List<UsagePoint> points = new ArrayList<>();
-        buckets.forEach((bucket, groups) ->
-            groups.forEach((group, usage) -> points.add(new UsagePoint(bucket, group, usage))));
+        buckets.forEach((bucket, groups) -> groups.forEach((group, sums) ->
+            points.add(new UsagePoint(bucket, group, sums.usage, sums.uncaptured, sums.approximate))));
         return points;
     }
 
     List<GroupUsage> totals(final UsageQuery query) throws StoreException {
-        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> buckets = read(query, Resolution.DAY, false);
+        final TreeMap<Long, TreeMap<GroupKey, Sums>> buckets = read(query, Resolution.DAY, false);
         final List<GroupUsage> totals = new ArrayList<>();
-        buckets.values().forEach(groups -> groups.forEach((group, usage) -> totals.add(new GroupUsage(group, usage))));
+        buckets.values().forEach(groups -> groups.forEach((group, sums) ->
+            totals.add(new GroupUsage(group, sums.usage, sums.uncaptured, sums.approximate))));
         return totals;
     }
 
@@ -87,7 +102,7 @@ final class QueryReader {
             try {
                 try (PreparedStatement statement = connection.prepareStatement(
                     "SELECT a.name, a.last_seen, a.last_sequence, s.interface, s.profile, s.last_second, " +
-                    "a.merged_records, a.merged_seconds, a.implausible_seconds " +
+                    "a.merged_records, a.merged_seconds, a.implausible_seconds, s.network " +
                     "FROM agent a LEFT JOIN series s ON s.agent = a.id " +
                     "ORDER BY a.name, s.interface, s.last_second DESC, s.id DESC");
                     ResultSet rs = statement.executeQuery()) {
@@ -99,7 +114,8 @@ final class QueryReader {
                         if (interfaceName != null) {
                             // First row per interface is the series with the newest second: its current profile.
                             interfaces.computeIfAbsent(agent, k -> new LinkedHashMap<>()).putIfAbsent(interfaceName,
-                                new AgentInfo.InterfaceInfo(interfaceName, rs.getString(5), rs.getLong(6)));
+                                new AgentInfo.InterfaceInfo(interfaceName, rs.getString(5), rs.getLong(6),
+                                    rs.getString(10)));
                         }
                     }
                 }
@@ -172,7 +188,7 @@ final class QueryReader {
      */
     private static String seriesFilter(final Map<Long, SeriesDirectory.Series> series, final UsageQuery query) {
         final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
-            query.profile());
+            query.profile(), query.network());
         if (matching != null && matching.isEmpty()) {
             return null;
         }
@@ -181,17 +197,19 @@ final class QueryReader {
 
     /** Agent names a query's filters select, or null for all (no filter). */
     private Set<String> agentsInScope(final UsageQuery query) throws SQLException {
-        if (query.agent() == null && query.interfaceName() == null && query.profile() == null) {
+        if (query.agent() == null && query.interfaceName() == null && query.profile() == null &&
+            query.network() == null) {
             return null;
         }
         final Map<Long, SeriesDirectory.Series> series = seriesDirectory.current(connection);
         final Set<String> agents = new HashSet<>();
         final Set<Long> matching = SeriesDirectory.matching(series, query.agent(), query.interfaceName(),
-            query.profile());
+            query.profile(), query.network());
         for (final Long id : matching) {
             agents.add(series.get(id).agent());
         }
-        if (query.agent() != null && query.interfaceName() == null && query.profile() == null) {
+        if (query.agent() != null && query.interfaceName() == null && query.profile() == null &&
+            query.network() == null) {
             agents.add(query.agent()); // an agent whose steps came with no usage yet
         }
         return agents;
@@ -247,7 +265,7 @@ final class QueryReader {
      * step bucket of each row (rows never straddle one, since no piece is coarser than the step); without, every
      * row falls in one bucket keyed by the range's start.
      */
-    private TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> read(final UsageQuery query,
+    private TreeMap<Long, TreeMap<GroupKey, Sums>> read(final UsageQuery query,
         final Resolution coarsest, final boolean perBucket) throws StoreException {
         try {
             connection.setAutoCommit(false);
@@ -261,7 +279,7 @@ final class QueryReader {
                 final Resolution step = query.step();
                 final long fixedBucket = query.fromSecond();
                 return query.groupBy().isFlowDimension()
-                    ? readFlows(query.groupBy(), pieces, seriesFilter, perBucket, step, fixedBucket)
+                    ? readFlows(query, pieces, seriesFilter, perBucket, step, fixedBucket)
                     : readInterfaces(query.groupBy(), series, pieces, seriesFilter, perBucket, step, fixedBucket);
             } finally {
                 connection.setAutoCommit(true); // ends the read transaction
@@ -271,29 +289,30 @@ final class QueryReader {
         }
     }
 
-    private TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> readInterfaces(final GroupBy groupBy,
+    private TreeMap<Long, TreeMap<GroupKey, Sums>> readInterfaces(final GroupBy groupBy,
         final Map<Long, SeriesDirectory.Series> series, final List<RangePlan.Piece> pieces, final String seriesFilter,
         final boolean perBucket, final Resolution step, final long fixedBucket) throws SQLException {
+        final int values = 2 * Schema.COUNTERS;
         final Map<BucketId, long[]> sums = new HashMap<>();
         for (final RangePlan.Piece piece : pieces) {
             try (PreparedStatement statement = connection.prepareStatement("SELECT bucket, series, " +
-                Schema.COUNTER_COLUMNS + " FROM " + Schema.usageTable(piece.resolution()) +
-                " WHERE bucket >= ? AND bucket < ?" + seriesFilter)) {
+                Schema.COUNTER_COLUMNS + ", " + Schema.UNCAPTURED_COLUMNS + " FROM " +
+                Schema.usageTable(piece.resolution()) + " WHERE bucket >= ? AND bucket < ?" + seriesFilter)) {
                 statement.setLong(1, piece.fromBucket());
                 statement.setLong(2, piece.toBucket());
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
                         final long bucket = perBucket ? step.bucketStart(rs.getLong(1)) : fixedBucket;
                         final long[] sum = sums.computeIfAbsent(new BucketId(bucket, rs.getLong(2)),
-                            k -> new long[Schema.COUNTERS]);
-                        for (int i = 0; i < Schema.COUNTERS; i++) {
+                            k -> new long[values]);
+                        for (int i = 0; i < values; i++) {
                             sum[i] += rs.getLong(3 + i);
                         }
                     }
                 }
             }
         }
-        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> result = new TreeMap<>();
+        final TreeMap<Long, TreeMap<GroupKey, Sums>> result = new TreeMap<>();
         sums.forEach((key, sum) -> {
             final SeriesDirectory.Series s = series.get(key.id());
             if (s == null) {
@@ -303,22 +322,33 @@ final class QueryReader {
                 case AGENT -> GroupKey.ofAgent(s.agent());
                 case INTERFACE -> GroupKey.ofInterface(s.agent(), s.interfaceName(), s.profile());
                 case PROFILE -> GroupKey.ofProfile(s.profile());
+                case NETWORK -> GroupKey.ofNetwork(s.network());
                 default -> throw new IllegalStateException("not an interface dimension: " + groupBy);
             };
-            final TrafficCounters counters = result.computeIfAbsent(key.bucket(), k -> new TreeMap<>())
-                .computeIfAbsent(group, k -> new TrafficCounters());
+            final Sums groupSums = result.computeIfAbsent(key.bucket(), k -> new TreeMap<>())
+                .computeIfAbsent(group, k -> new Sums());
             for (int direction = 0; direction < Direction.COUNT; direction++) {
                 final int base = direction * TrafficCounters.METRICS;
-                counters.add(direction, sum[base + TrafficCounters.PACKETS], sum[base + TrafficCounters.WIRE_BYTES],
-                    sum[base + TrafficCounters.IP_BYTES]);
+                groupSums.usage.add(direction, sum[base + TrafficCounters.PACKETS],
+                    sum[base + TrafficCounters.WIRE_BYTES], sum[base + TrafficCounters.IP_BYTES]);
+                groupSums.uncaptured.add(direction, sum[Schema.COUNTERS + base + TrafficCounters.PACKETS],
+                    sum[Schema.COUNTERS + base + TrafficCounters.WIRE_BYTES],
+                    sum[Schema.COUNTERS + base + TrafficCounters.IP_BYTES]);
             }
         });
         return withoutEmpty(result);
     }
 
-    private TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> readFlows(final GroupBy groupBy,
+    private TreeMap<Long, TreeMap<GroupKey, Sums>> readFlows(final UsageQuery query,
         final List<RangePlan.Piece> pieces, final String seriesFilter, final boolean perBucket,
         final Resolution step, final long fixedBucket) throws SQLException {
+        // Label filters as ids: a name never stored matches nothing.
+        final long deviceFilter = query.device() == null ? -1 : LabelDirectory.deviceId(connection, query.device());
+        final long serviceFilter = query.service() == null ? -1 :
+            LabelDirectory.serviceId(connection, query.service());
+        if ((query.device() != null && deviceFilter < 0) || (query.service() != null && serviceFilter < 0)) {
+            return new TreeMap<>();
+        }
         final Map<BucketId, long[]> sums = new HashMap<>();
         for (final RangePlan.Piece piece : pieces) {
             if (piece.resolution() == Resolution.SECOND) {
@@ -360,14 +390,57 @@ final class QueryReader {
         final Set<Long> flowIds = new HashSet<>();
         sums.keySet().forEach(key -> flowIds.add(key.id()));
         final Map<Long, FlowKey> flows = flowDirectory.resolve(connection, flowIds);
-        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> result = new TreeMap<>();
+        final Set<Long> labelIds = new HashSet<>();
+        final GroupBy groupBy = query.groupBy();
+        if (groupBy == GroupBy.DEVICE || groupBy == GroupBy.SERVICE) {
+            flows.values().forEach(flow -> labelIds.add(groupBy == GroupBy.DEVICE ? flow.device() : flow.service()));
+        }
+        final Map<Long, Device> devices = groupBy == GroupBy.DEVICE ? labelDirectory.devices(connection, labelIds) :
+            Map.of();
+        final Map<Long, String> services = groupBy == GroupBy.SERVICE ?
+            labelDirectory.services(connection, labelIds) : Map.of();
+        final TreeMap<Long, TreeMap<GroupKey, Sums>> result = new TreeMap<>();
         sums.forEach((key, sum) -> {
             final FlowKey flow = flows.get(key.id());
-            result.computeIfAbsent(key.bucket(), k -> new TreeMap<>())
-                .computeIfAbsent(flowGroup(groupBy, flow), k -> new TrafficCounters())
-                .add(flow.direction(), sum[0], sum[1], sum[2]);
+            if ((deviceFilter >= 0 && flow.device() != deviceFilter) ||
+                (serviceFilter >= 0 && flow.service() != serviceFilter)) {
+                return;
+            }
+            final GroupKey group = switch (groupBy) {
+                case DEVICE -> deviceGroup(flow.device(), devices);
+                case SERVICE -> serviceGroup(flow.service(), services);
+                default -> flowGroup(groupBy, flow);
+            };
+            final Sums groupSums = result.computeIfAbsent(key.bucket(), k -> new TreeMap<>())
+                .computeIfAbsent(group, k -> new Sums());
+            groupSums.usage.add(flow.direction(), sum[0], sum[1], sum[2]);
+            if (flow.approximate()) {
+                groupSums.approximate.add(flow.direction(), sum[0], sum[1], sum[2]);
+            }
         });
         return withoutEmpty(result);
+    }
+
+    private static GroupKey deviceGroup(final long id, final Map<Long, Device> devices) {
+        if (id == 0) {
+            return GroupKey.ofDevice(null, null, null);
+        }
+        final Device device = devices.get(id);
+        if (device == null) {
+            throw new IllegalStateException("device dictionary : id " + id + " missing");
+        }
+        return GroupKey.ofDevice(device.key(), device.address(), device.hostname());
+    }
+
+    private static GroupKey serviceGroup(final long id, final Map<Long, String> services) {
+        if (id == 0) {
+            return GroupKey.ofService(null);
+        }
+        final String name = services.get(id);
+        if (name == null) {
+            throw new IllegalStateException("service dictionary : id " + id + " missing");
+        }
+        return GroupKey.ofService(name);
     }
 
     private static GroupKey flowGroup(final GroupBy groupBy, final FlowKey flow) {
@@ -385,9 +458,9 @@ final class QueryReader {
     }
 
     /** A group whose rows exist but sum to nothing (an idle second) is not "usage". */
-    private static TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> withoutEmpty(
-        final TreeMap<Long, TreeMap<GroupKey, TrafficCounters>> result) {
-        result.values().forEach(groups -> groups.values().removeIf(TrafficCounters::isEmpty));
+    private static TreeMap<Long, TreeMap<GroupKey, Sums>> withoutEmpty(
+        final TreeMap<Long, TreeMap<GroupKey, Sums>> result) {
+        result.values().forEach(groups -> groups.values().removeIf(Sums::isEmpty));
         result.values().removeIf(Map::isEmpty);
         return result;
     }

@@ -10,12 +10,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The readers' copy of the series dictionary (id → agent, interface, profile), shared by all reader connections.
+ * The readers' copy of the series dictionary (id → agent, interface, profile, network), shared by all reader
+ * connections.
  * A few hundred entries for a fleet; reloaded whole, inside the caller's read transaction, whenever that snapshot
  * holds a series id newer than the copy, so filters and group names always match the rows the query reads.
  */
 final class SeriesDirectory {
-    record Series(String agent, String interfaceName, String profile) {
+    record Series(String agent, String interfaceName, String profile, String network) {
     }
 
     private record Snapshot(Map<Long, Series> byId, long maxId) {
@@ -38,9 +39,11 @@ final class SeriesDirectory {
         final Map<Long, Series> byId = new HashMap<>();
         try (Statement statement = connection.createStatement();
             ResultSet rs = statement.executeQuery(
-                "SELECT s.id, a.name, s.interface, s.profile FROM series s JOIN agent a ON a.id = s.agent")) {
+                "SELECT s.id, a.name, s.interface, s.profile, s.network FROM series s " +
+                "JOIN agent a ON a.id = s.agent")) {
             while (rs.next()) {
-                byId.put(rs.getLong(1), new Series(rs.getString(2), rs.getString(3), rs.getString(4)));
+                byId.put(rs.getLong(1), new Series(rs.getString(2), rs.getString(3), rs.getString(4),
+                    rs.getString(5)));
             }
         }
         final Snapshot loaded = new Snapshot(Map.copyOf(byId), maxId);
@@ -54,15 +57,16 @@ final class SeriesDirectory {
 
     /** Ids of the series matching every non-null filter, or null when there is no filter at all. */
     static Set<Long> matching(final Map<Long, Series> byId, final String agent, final String interfaceName,
-        final String profile) {
-        if (agent == null && interfaceName == null && profile == null) {
+        final String profile, final String network) {
+        if (agent == null && interfaceName == null && profile == null && network == null) {
             return null;
         }
         final Set<Long> ids = new HashSet<>();
         byId.forEach((id, series) -> {
             if ((agent == null || agent.equals(series.agent())) &&
                 (interfaceName == null || interfaceName.equals(series.interfaceName())) &&
-                (profile == null || profile.equals(series.profile()))) {
+                (profile == null || profile.equals(series.profile())) &&
+                (network == null || network.equals(series.network()))) {
                 ids.add(id);
             }
         });

@@ -38,8 +38,9 @@ import org.sqlite.SQLiteConfig;
  *     are written in that same transaction, so a batch is either wholly there with its dedup row or not at all.</li>
  * <li><b>Aggregate before writing.</b> Each group is summed in memory per resolution first, so a flow active for a
  *     minute of a group costs one upsert per coarse resolution instead of one per second.</li>
- * <li><b>Dictionaries.</b> Agents, series (agent, interface, profile) and flows (direction + 5-tuple) get integer
- *     ids; data rows carry only integers, and their WITHOUT ROWID tables are clustered by (bucket, series[, flow]).</li>
+ * <li><b>Dictionaries.</b> Agents, series (agent, interface, profile, serving network), devices, services and
+ *     flows (direction + 5-tuple + device + service) get integer ids; data rows carry only integers, and their
+ *     WITHOUT ROWID tables are clustered by (bucket, series[, flow]).</li>
  * <li><b>Compact per-second flows.</b> The most numerous rows — flow-seconds — are stored as one BLOB per
  *     series-second ({@link FlowBlob}), read only when a query really needs per-second flow detail (the edges of an
  *     unaligned range, or step=1s by a flow dimension). The rollups (1m, 1h, 1d) are ordinary rows.</li>
@@ -69,6 +70,7 @@ public final class SqliteUsageStore implements UsageStore {
     private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
     private final SeriesDirectory seriesDirectory = new SeriesDirectory();
     private final FlowDirectory flowDirectory = new FlowDirectory();
+    private final LabelDirectory labelDirectory = new LabelDirectory();
     private boolean closed;
 
     /** Opens (creating if absent) the store in {@code dataDirectory} with the wall clock for last-seen times. */
@@ -90,7 +92,8 @@ public final class SqliteUsageStore implements UsageStore {
             writeConnection = connection;
             writer = new IngestWriter(connection, queue, retention, wallClockSeconds);
             for (int i = 0; i < READERS; i++) {
-                final QueryReader reader = new QueryReader(connect(true), seriesDirectory, flowDirectory);
+                final QueryReader reader = new QueryReader(connect(true), seriesDirectory, flowDirectory,
+                    labelDirectory);
                 allReaders.add(reader);
                 readers.add(reader);
             }
