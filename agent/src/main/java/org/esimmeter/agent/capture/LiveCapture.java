@@ -1,5 +1,7 @@
 package org.esimmeter.agent.capture;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +14,7 @@ import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
 import org.esimmeter.agent.meter.InterfaceMeter;
+import org.esimmeter.agent.meter.Reconciler;
 import org.esimmeter.agent.meter.SecondSink;
 import org.pcap4j.core.BpfProgram;
 import org.pcap4j.core.PcapHandle;
@@ -32,11 +35,23 @@ import org.slf4j.LoggerFactory;
  * How a handle learns direction depends on its link type: cooked captures say it per packet; Ethernet frames
  * sent from our own MAC are upload; links with neither (raw-IP modems, TUN, PPP) get two handles that libpcap
  * restricts to outgoing or to incoming packets by the kernel's packet type ({@code pcap_setdirection}).
+ * <p>
+ * Once a second, right after a drain, the kernel's counters of each interface are read ({@link KernelCounters}) and
+ * compared with what its handles captured up to then plus a margin ({@link CaptureTally}), once they have been drained
+ * past that margin; the {@link Reconciler} turns the gap into uncaptured traffic of the open second.
  */
 public final class LiveCapture implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LiveCapture.class);
     private static final int BURST = 4096;
     private static final long STATISTICS_INTERVAL_MILLIS = 1000;
+    /**
+     * How long after reading the kernel's counters a packet they include may still be stamped by the capture: the
+     * kernel counts a received packet in the driver and stamps it for capture a moment later in the same softirq
+     * (microseconds, a few milliseconds under load). Packets stamped within the margin but counted after the read
+     * only lower the estimate, which the next quiet moment corrects.
+     */
+    static final long RECONCILE_MARGIN_MILLIS = 100;
+    private static final Path SYS_CLASS_NET = Path.of("/sys/class/net");
 
     private final AgentConfig.Capture settings;
     private final List<Metered> interfaces;
@@ -46,11 +61,20 @@ public final class LiveCapture implements AutoCloseable {
     /** System.nanoTime() at the end of the loop's last pass; the service manager's watchdog reads it. */
     private final AtomicLong lastPassNanos = new AtomicLong(System.nanoTime());
 
-    /** One interface: its meter and the one or two handles feeding it. */
+    /** One interface: its meter, the one or two handles feeding it, and the comparison with its kernel counters. */
     private static final class Metered {
         final String name;
         final InterfaceMeter meter;
         final List<PcapReader> readers = new ArrayList<>(2);
+        /** Null when the interface is not reconciled (configured off, loopback, {@code any}, no sysfs counters). */
+        KernelCounters kernel;
+        final CaptureTally tally = new CaptureTally();
+        Reconciler reconciler;
+        /** A kernel sample waits for the handles to be drained past its margin. */
+        boolean samplePending;
+        long sampleNanos;
+        boolean kernelFailing;
+        boolean resetWarned;
 
         Metered(final String name, final InterfaceMeter meter) {
             this.name = name;
@@ -88,6 +112,9 @@ public final class LiveCapture implements AutoCloseable {
         } catch (final CaptureException | RuntimeException e) {
             for (final Metered metered : opened) {
                 metered.readers.forEach(reader -> reader.handle().close());
+                if (metered.kernel != null) {
+                    metered.kernel.close();
+                }
             }
             throw e;
         }
@@ -128,16 +155,52 @@ public final class LiveCapture implements AutoCloseable {
                 metered.readers.add(directed(reader(second, iface.name(), filter, linkType, meter,
                     DirectionRule.fixed(Direction.DOWN)), PcapHandle.PcapDirection.IN));
             }
-            LOG.info("capturing on {} ({}, profile {}, direction by {}{})", iface.name(), LinkType.name(linkType),
+            final String reconciled = startReconciling(metered, iface, device, linkType, filter);
+            LOG.info("capturing on {} ({}, profile {}, direction by {}{}, {})", iface.name(), LinkType.name(linkType),
                 iface.profileFrom() == null ? iface.profile() : "discovered (now " + profile.get() + ")",
                 metered.readers.get(0).directionRule(),
-                filter.isEmpty() ? "" : ", filter '" + filter + "'");
+                filter.isEmpty() ? "" : ", filter '" + filter + "'", reconciled);
             return metered;
         } catch (final CaptureException | RuntimeException e) {
             closeIfOpen(first);
             metered.readers.forEach(reader -> closeIfOpen(reader.handle()));
+            if (metered.kernel != null) {
+                metered.kernel.close();
+            }
             throw e;
         }
+    }
+
+    /**
+     * Takes the baseline of the interface's kernel counters once its handles capture, or says why it will not: off
+     * in the configuration; {@code lo}, where the kernel counts every packet both as sent and as received; {@code
+     * any}, which has no counters of its own; no readable counters in sysfs.
+     */
+    private static String startReconciling(final Metered metered, final AgentConfig.Interface iface,
+        final PcapNetworkInterface device, final int linkType, final String filter) {
+        if (!iface.reconcile()) {
+            return "not reconciled with kernel counters (reconcile: false)";
+        }
+        if (device.isLoopBack() || "any".equals(iface.name())) {
+            return "not reconciled with kernel counters (" + (device.isLoopBack() ? "loopback" : "no counters of its own") +
+                ")";
+        }
+        try {
+            metered.kernel = KernelCounters.open(SYS_CLASS_NET, iface.name());
+        } catch (final IOException | RuntimeException e) {
+            LOG.warn("{} : cannot read the kernel's counters ({}): traffic the capture misses will not be billed as " +
+                "uncaptured", iface.name(), oneLine(e));
+            return "not reconciled with kernel counters (unreadable)";
+        }
+        metered.reconciler = new Reconciler(LinkType.pseudoHeaderLength(linkType), LinkType.kernelHeaderLength(linkType));
+        for (final PcapReader reader : metered.readers) {
+            reader.tally(metered.tally);
+        }
+        feedKernel(metered);
+        feedCaptured(metered);
+        metered.reconciler.update(); // the first sample is the baseline
+        return "reconciled with kernel counters" + (filter.isEmpty() ? "" :
+            ": what the filter leaves out counts as uncaptured");
     }
 
     private static PcapNetworkInterface device(final String name) throws CaptureException {
@@ -206,12 +269,15 @@ public final class LiveCapture implements AutoCloseable {
         long nextStatisticsMillis = 0;
         while (running) {
             poller.await(settings.pollMillis());
+            final long drainFromNanos = System.nanoTime();
             for (int i = 0; i < readers.size(); i++) {
                 drain(readers.get(i));
             }
             final long nowMillis = System.currentTimeMillis();
+            reconcileDrained(drainFromNanos, nowMillis);
             if (nowMillis >= nextStatisticsMillis) {
                 readStatistics();
+                sampleKernel();
                 // On each wall-clock second boundary: a second is sealed sealGraceMillis later, so it reports
                 // statistics read after it ended rather than up to a second before.
                 nextStatisticsMillis = (nowMillis / STATISTICS_INTERVAL_MILLIS + 1) * STATISTICS_INTERVAL_MILLIS;
@@ -221,14 +287,134 @@ public final class LiveCapture implements AutoCloseable {
             }
             lastPassNanos.lazySet(System.nanoTime()); // an ordered store: no fence on the loop's path
         }
+        drainAll();
+        // The final reconciliation: a pending sample, then one taken now, each once the handles were drained past
+        // its margin, so that the last seconds carry everything the kernel counted up to the stop.
+        settle();
+        sampleKernel();
+        settle();
+        readStatistics();
+        for (final Metered metered : interfaces) {
+            metered.meter.seal();
+        }
+    }
+
+    private void drainAll() throws CaptureException {
         for (final PcapReader reader : readers) {
             while (drain(reader) > 0) {
                 // Counted bytes already in the ring belong to this run: read them before sealing.
             }
         }
-        readStatistics();
+    }
+
+    /** Drains until every pending kernel sample could be compared (at most the margin, at stop only). */
+    private void settle() throws CaptureException {
+        while (true) {
+            long waitNanos = 0;
+            for (final Metered metered : interfaces) {
+                if (metered.samplePending) {
+                    waitNanos = Math.max(waitNanos, metered.sampleNanos + RECONCILE_MARGIN_MILLIS * 1_000_000 -
+                        System.nanoTime());
+                }
+            }
+            if (waitNanos <= 0 && !anyPending()) {
+                return;
+            }
+            if (waitNanos > 0) {
+                poller.await((int) Math.max(1, Math.min(settings.pollMillis(), waitNanos / 1_000_000 + 1)));
+            }
+            final long drainFromNanos = System.nanoTime();
+            drainAll();
+            reconcileDrained(drainFromNanos, System.currentTimeMillis());
+        }
+    }
+
+    private boolean anyPending() {
         for (final Metered metered : interfaces) {
-            metered.meter.seal();
+            if (metered.samplePending) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Reads the kernel counters of each reconciled interface right after a drain, and marks the capture tally. */
+    private void sampleKernel() {
+        for (int i = 0; i < interfaces.size(); i++) {
+            final Metered metered = interfaces.get(i);
+            if (metered.kernel == null || metered.samplePending) {
+                continue;
+            }
+            if (!readKernel(metered)) {
+                continue;
+            }
+            feedKernel(metered);
+            // Every packet drained so far was stamped before now: none lands after the mark by mistake.
+            metered.sampleNanos = System.nanoTime();
+            metered.tally.mark((System.currentTimeMillis() + RECONCILE_MARGIN_MILLIS) * 1000);
+            metered.samplePending = true;
+        }
+    }
+
+    private static boolean readKernel(final Metered metered) {
+        try {
+            metered.kernel.read();
+        } catch (final IOException first) {
+            try {
+                // The interface may have been deleted and created again: its files are new ones.
+                metered.kernel.reopen();
+                metered.kernel.read();
+            } catch (final IOException e) {
+                if (!metered.kernelFailing) {
+                    metered.kernelFailing = true;
+                    LOG.warn("{} : cannot read the kernel's counters ({}): no uncaptured traffic is counted until " +
+                        "they are readable again", metered.name, oneLine(e));
+                }
+                return false;
+            }
+        }
+        if (metered.kernelFailing) {
+            metered.kernelFailing = false;
+            LOG.info("{} : the kernel's counters are readable again", metered.name);
+        }
+        return true;
+    }
+
+    private static void feedKernel(final Metered metered) {
+        final KernelCounters kernel = metered.kernel;
+        metered.reconciler.kernel(kernel.get(KernelCounters.RX_PACKETS), kernel.get(KernelCounters.RX_BYTES),
+            kernel.get(KernelCounters.TX_PACKETS), kernel.get(KernelCounters.TX_BYTES));
+    }
+
+    private static void feedCaptured(final Metered metered) {
+        for (int direction = 0; direction < Direction.COUNT; direction++) {
+            metered.reconciler.captured(direction, metered.tally.packetsUpToMark(direction),
+                metered.tally.bytesUpToMark(direction));
+        }
+    }
+
+    /**
+     * Compares each pending kernel sample whose margin had passed when this drain began (by the monotonic clock: a
+     * wall-clock step cannot cut it short) with what was captured up to its mark.
+     */
+    private void reconcileDrained(final long drainFromNanos, final long nowMillis) {
+        for (int i = 0; i < interfaces.size(); i++) {
+            final Metered metered = interfaces.get(i);
+            if (!metered.samplePending ||
+                drainFromNanos - metered.sampleNanos < RECONCILE_MARGIN_MILLIS * 1_000_000) {
+                continue;
+            }
+            metered.samplePending = false;
+            feedCaptured(metered);
+            final int result = metered.reconciler.update();
+            if (result == Reconciler.UNCAPTURED) {
+                metered.meter.addUncaptured(metered.reconciler.increment(), nowMillis);
+            } else if (result == Reconciler.RESET && !metered.resetWarned) {
+                metered.resetWarned = true;
+                LOG.warn("{} : the kernel's counters went down (interface re-created or counter wrapped): " +
+                    "reconciliation starts again from here; traffic the capture missed in the last second is not " +
+                    "counted (logged once)", metered.name);
+            }
         }
     }
 
@@ -300,6 +486,11 @@ public final class LiveCapture implements AutoCloseable {
     public void close() {
         for (final PcapReader reader : readers) {
             reader.handle().close();
+        }
+        for (final Metered metered : interfaces) {
+            if (metered.kernel != null) {
+                metered.kernel.close();
+            }
         }
     }
 

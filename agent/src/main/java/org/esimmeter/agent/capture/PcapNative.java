@@ -68,4 +68,10 @@ final class PcapNative {
     static long timestampSeconds(final long header) {
         return Native.LONG_SIZE == 8 ? Bytes.nativeLong(header) : Bytes.nativeInt(header) & 0xFFFF_FFFFL;
     }
+
+    /** {@code struct pcap_pkthdr.ts} in microseconds since the epoch (pcap4j opens handles with microsecond stamps). */
+    static long timestampMicros(final long header) {
+        final long micros = Native.LONG_SIZE == 8 ? Bytes.nativeLong(header + 8) : Bytes.nativeInt(header + 4);
+        return timestampSeconds(header) * 1_000_000L + micros;
+    }
 }

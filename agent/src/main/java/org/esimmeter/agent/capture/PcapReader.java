@@ -31,6 +31,8 @@ public final class PcapReader {
     private final long headerOut;
     private final long dataOut;
     private String error;
+    /** Where a live handle tallies what it read for the comparison with the kernel's counters; null if none. */
+    private CaptureTally tally;
 
     public PcapReader(final PcapHandle handle, final int linkType, final InterfaceMeter meter,
         final DirectionRule directionRule) {
@@ -73,7 +75,15 @@ public final class PcapReader {
         // Bill the original length: the snaplen truncates what libpcap copies, not what the carrier counts.
         final int wireLength = Bytes.nativeInt(header + PcapNative.LEN_OFFSET);
         final int status = decoder.decode(linkType, data, capturedLength, packet);
-        meter.account(PcapNative.timestampSeconds(header), wireLength, status, packet, directionRule.resolve(packet));
+        final int direction = directionRule.resolve(packet);
+        meter.account(PcapNative.timestampSeconds(header), wireLength, status, packet, direction);
+        if (tally != null) {
+            tally.add(PcapNative.timestampMicros(header), direction, wireLength);
+        }
+    }
+
+    void tally(final CaptureTally tally) {
+        this.tally = tally;
     }
 
     /** libpcap's message for the last {@link #ERROR}, or null. */

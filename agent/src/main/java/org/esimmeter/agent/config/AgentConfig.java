@@ -89,13 +89,16 @@ public record AgentConfig(
     /**
      * One metered interface and the eSIM profile its bytes belong to: {@code profile} names it statically (default:
      * the interface name), or {@code profileFrom} discovers the active SIM's ICCID while the agent runs; {@code
-     * profile} is then the fallback until the first discovery succeeds (default {@value #UNKNOWN_SIM}).
+     * profile} is then the fallback until the first discovery succeeds (default {@value #UNKNOWN_SIM}). {@code
+     * reconcile} (default true) compares the capture with the interface's kernel counters every second and bills
+     * the gap as uncaptured traffic.
      */
     public record Interface(
         @JsonProperty("name") String name,
         @JsonProperty("profile") String profile,
         @JsonProperty("profileFrom") ProfileFrom profileFrom,
-        @JsonProperty("filter") String filter) {
+        @JsonProperty("filter") String filter,
+        @JsonProperty("reconcile") Boolean reconcile) {
 
         public static final String UNKNOWN_SIM = "unknown-sim";
 
@@ -107,6 +110,7 @@ public record AgentConfig(
             wireString("interfaces[].name", name);
             wireString("interfaces[].profile", profile);
             filter = filter == null ? "" : filter.trim();
+            reconcile = reconcile == null ? Boolean.TRUE : reconcile;
         }
     }
 

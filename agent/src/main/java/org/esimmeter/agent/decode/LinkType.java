@@ -42,6 +42,33 @@ public final class LinkType {
         return linkType == EN10MB;
     }
 
+    /**
+     * Bytes libpcap puts in front of each frame that were never on the interface: the cooked header it builds for
+     * LINUX_SLL (16) and LINUX_SLL2 (20), and counts in the packet's original length. The kernel's interface
+     * counters do not include them, so they come off before captured bytes are compared with those counters.
+     */
+    public static int pseudoHeaderLength(final int linkType) {
+        switch (linkType) {
+            case LINUX_SLL: return 16;
+            case LINUX_SLL2: return 20;
+            default: return 0;
+        }
+    }
+
+    /**
+     * Bytes of link header in front of the IP packet in what the kernel counts on an interface of this link type:
+     * 14 for Ethernet, none for raw IP. Cooked captures stand for devices without an Ethernet header (PPP, rmnet,
+     * raw-IP modems), whose counters count IP packets (ppp_generic leaves out its 2-byte protocol field): 0. The
+     * estimate of uncaptured IP bytes subtracts this per packet.
+     */
+    public static int kernelHeaderLength(final int linkType) {
+        switch (linkType) {
+            case EN10MB: return 14;
+            case NULL: case LOOP: return 4;
+            default: return 0;
+        }
+    }
+
     public static String name(final int linkType) {
         switch (linkType) {
             case NULL: return "NULL";

@@ -25,10 +25,12 @@ public final class InterfaceMeter implements SecondRecord {
     private final TrafficCounters total = new TrafficCounters();
     private final TrafficCounters nonIp = new TrafficCounters();
     private final TrafficCounters unparsed = new TrafficCounters();
+    private final TrafficCounters uncaptured = new TrafficCounters();
     private final TrafficCounters sealedTotal = new TrafficCounters();
     private final TrafficCounters sealedNonIp = new TrafficCounters();
     private final TrafficCounters sealedUnparsed = new TrafficCounters();
     private final TrafficCounters sealedOverflow = new TrafficCounters();
+    private final TrafficCounters sealedUncaptured = new TrafficCounters();
     private long openSecond = NO_SECOND;
     private long pcapReceived;
     private long pcapDropped;
@@ -68,9 +70,7 @@ public final class InterfaceMeter implements SecondRecord {
         final int direction) {
         if (epochSecond != openSecond) {
             seal();
-            openSecond = epochSecond;
-            profile = currentProfile.get(); // volatile reads once per second, none per packet
-            network = currentProfile.network();
+            open(epochSecond);
         }
         if (status == PacketDecoder.IP) {
             final int ipLength = packet.ipLength();
@@ -80,6 +80,27 @@ public final class InterfaceMeter implements SecondRecord {
             total.add(direction, 1, wireLength, 0);
             (status == PacketDecoder.NON_IP ? nonIp : unparsed).add(direction, 1, wireLength, 0);
         }
+    }
+
+    private void open(final long epochSecond) {
+        openSecond = epochSecond;
+        profile = currentProfile.get(); // volatile reads once per second, none per packet
+        network = currentProfile.network();
+    }
+
+    /**
+     * Adds traffic the kernel counted on the interface but no capture handle saw ({@link Reconciler}) to the open
+     * second, or to the second of {@code nowEpochMillis} when none is open: a second may then carry uncaptured
+     * traffic only. Lands at most about a second after the kernel counted it, under the profile of that second.
+     */
+    public void addUncaptured(final TrafficCounters traffic, final long nowEpochMillis) {
+        if (traffic.isEmpty()) {
+            return;
+        }
+        if (openSecond == NO_SECOND) {
+            open(Math.floorDiv(nowEpochMillis, 1000));
+        }
+        uncaptured.add(traffic);
     }
 
     private void accountFlow(final long epochSecond, final int wireLength, final int ipLength,
@@ -115,12 +136,12 @@ public final class InterfaceMeter implements SecondRecord {
         }
     }
 
-    /** Hands the open second to the sink (if it saw any packet) and starts afresh. */
+    /** Hands the open second to the sink (if it saw any packet or uncaptured traffic) and starts afresh. */
     public void seal() {
         if (openSecond == NO_SECOND) {
             return;
         }
-        if (!total.isEmpty()) {
+        if (!total.isEmpty() || !uncaptured.isEmpty()) {
             secondsSealed++;
             sink.onSecond(this);
             final int flowCount = flows.size();
@@ -134,8 +155,10 @@ public final class InterfaceMeter implements SecondRecord {
             sealedNonIp.add(nonIp);
             sealedUnparsed.add(unparsed);
             sealedOverflow.add(flows.overflow());
+            sealedUncaptured.add(uncaptured);
         }
         total.clear();
+        uncaptured.clear();
         nonIp.clear();
         unparsed.clear();
         flows.clear();
@@ -170,6 +193,11 @@ public final class InterfaceMeter implements SecondRecord {
 
     public TrafficCounters sealedOverflow() {
         return sealedOverflow;
+    }
+
+    /** Uncaptured traffic sealed so far (kernel counters minus capture), for self-metrics. */
+    public TrafficCounters sealedUncaptured() {
+        return sealedUncaptured;
     }
 
     /**
@@ -238,6 +266,12 @@ public final class InterfaceMeter implements SecondRecord {
     @Override
     public TrafficCounters unparsed() {
         return unparsed;
+    }
+
+    /** Kernel-counted traffic of this second that no capture handle saw; not part of {@link #total()}. */
+    @Override
+    public TrafficCounters uncaptured() {
+        return uncaptured;
     }
 
     @Override

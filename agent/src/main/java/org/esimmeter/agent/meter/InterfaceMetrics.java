@@ -13,8 +13,8 @@ import org.esimmeter.wire.TrafficCounters;
 
 /**
  * Self-metrics of the metered interfaces, read on scrape through {@link FunctionCounter}s and {@link Gauge}s so the
- * capture thread pays nothing: traffic by direction, non-IP, unparsed and overflow packets, libpcap received and
- * dropped, and the flow table's occupancy (flows in the last second, the peak, the bound).
+ * capture thread pays nothing: traffic by direction, non-IP, unparsed and overflow packets, uncaptured traffic by
+ * direction (kernel counters minus capture), libpcap received and dropped, and the flow table's occupancy (flows in the last second, the peak, the bound).
  * Names carry the {@code esimmeter.agent} prefix; tags name the interface and its profile.
  */
 public final class InterfaceMetrics implements MeterBinder {
@@ -36,6 +36,12 @@ public final class InterfaceMetrics implements MeterBinder {
                     directed, meter, m -> m.sealedTotal().get(direction, TrafficCounters.WIRE_BYTES));
                 counter(registry, "esimmeter.agent.ip.bytes", "outermost IP lengths, as carriers bill", directed,
                     meter, m -> m.sealedTotal().get(direction, TrafficCounters.IP_BYTES));
+                counter(registry, "esimmeter.agent.uncaptured.bytes",
+                    "bytes the kernel counted on the interface that no capture handle saw (offload, drops, filter)",
+                    directed, meter, m -> m.sealedUncaptured().get(direction, TrafficCounters.WIRE_BYTES));
+                counter(registry, "esimmeter.agent.uncaptured.packets",
+                    "packets the kernel counted on the interface that no capture handle saw", directed, meter,
+                    m -> m.sealedUncaptured().get(direction, TrafficCounters.PACKETS));
             }
             counter(registry, "esimmeter.agent.nonip.packets", "frames without IP", tags, meter,
                 m -> m.sealedNonIp().sum(TrafficCounters.PACKETS));
@@ -59,16 +65,25 @@ public final class InterfaceMetrics implements MeterBinder {
         }
     }
 
-    /** One line per interface for the periodic log, read back through the registry. */
+    /**
+     * One line per interface for the periodic log, read back through the registry; uncaptured traffic only when
+     * there is some.
+     */
     public static String summary(final MeterRegistry registry, final InterfaceMeter meter) {
         final String name = meter.interfaceName();
+        final double uncapturedUp = count(registry, "esimmeter.agent.uncaptured.bytes", name, "up");
+        final double uncapturedDown = count(registry, "esimmeter.agent.uncaptured.bytes", name, "down");
+        final String uncaptured = uncapturedUp == 0 && uncapturedDown == 0 ? "" : String.format(Locale.ROOT,
+            ", uncaptured (kernel counters minus capture) up %.0f packets %.0f bytes, down %.0f packets %.0f bytes",
+            count(registry, "esimmeter.agent.uncaptured.packets", name, "up"), uncapturedUp,
+            count(registry, "esimmeter.agent.uncaptured.packets", name, "down"), uncapturedDown);
         return String.format(Locale.ROOT,
-            "%s (%s): up %.0f packets %.0f bytes, down %.0f packets %.0f bytes, unparsed %.0f, overflow %.0f, " +
+            "%s (%s): up %.0f packets %.0f bytes, down %.0f packets %.0f bytes%s, unparsed %.0f, overflow %.0f, " +
                 "pcap dropped %.0f, flows %.0f (peak %.0f of %.0f)", name, meter.currentProfile(),
             count(registry, "esimmeter.agent.packets", name, "up"),
             count(registry, "esimmeter.agent.wire.bytes", name, "up"),
             count(registry, "esimmeter.agent.packets", name, "down"),
-            count(registry, "esimmeter.agent.wire.bytes", name, "down"),
+            count(registry, "esimmeter.agent.wire.bytes", name, "down"), uncaptured,
             count(registry, "esimmeter.agent.unparsed.packets", name, null),
             count(registry, "esimmeter.agent.overflow.packets", name, null),
             count(registry, "esimmeter.agent.pcap.dropped", name, null),

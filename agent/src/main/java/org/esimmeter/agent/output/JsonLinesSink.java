@@ -14,7 +14,8 @@ import org.esimmeter.agent.privacy.AddressTruncation;
 
 /**
  * Writes each sealed second as one JSON line (interface, profile, second, totals by direction, non-IP, unparsed,
- * overflow, libpcap statistics and the flows of that second). The output of {@code run} until the shipper lands.
+ * overflow, uncaptured (counted by the kernel, not captured; not part of the total), libpcap statistics and the
+ * flows of that second). The output of {@code run} until the shipper lands.
  * Synchronized: several capture threads may share one sink.
  */
 public final class JsonLinesSink implements SecondSink, AutoCloseable {
@@ -57,6 +58,7 @@ public final class JsonLinesSink implements SecondSink, AutoCloseable {
             JsonFields.byDirection(json, "nonIp", second.nonIp());
             JsonFields.byDirection(json, "unparsed", second.unparsed());
             JsonFields.byDirection(json, "overflow", second.flows().overflow());
+            JsonFields.byDirection(json, "uncaptured", second.uncaptured());
             json.writeObjectFieldStart("pcap");
             json.writeNumberField("received", second.pcapReceived());
             json.writeNumberField("dropped", second.pcapDropped());

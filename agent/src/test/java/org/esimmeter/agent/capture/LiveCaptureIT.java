@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  * <li>per interface, the agent's upload equals the kernel's tx delta and its download the rx delta, in packets and
  *     wire bytes, exactly (libpcap reporting no drop);</li>
- * <li>every per-second line keeps flows + overflow + non-IP + unparsed == total;</li>
+ * <li>every per-second line keeps flows + overflow + non-IP + unparsed == total, and nothing is uncaptured;</li>
  * <li>the TCP transfers appear as flows with the right direction, and the tunnel's flow on up0 carries exactly the
  *     wwan0 packets plus 42 bytes of Ethernet, IPv4 and UDP headers each;</li>
  * <li>{@code replay} of tcpdump's files equals the kernel deltas and, flow by flow, what tshark reads in them.</li>
@@ -177,6 +177,17 @@ class LiveCaptureIT {
                 iface + " : agent (down as rx, up as tx) vs kernel counters");
             assertTrue(expected.txPackets() >= 40 && expected.rxPackets() >= 40,
                 iface + " : the traffic did not cross this link both ways: " + expected);
+        }
+    }
+
+    @Test
+    void nothingIsUncapturedWhenTheCaptureSawEveryPacket() {
+        for (final String iface : INTERFACES) {
+            final List<JsonNode> lines = linesOf(iface);
+            for (final String direction : List.of("up", "down")) {
+                assertEquals(0, sum(lines, "uncaptured", direction, "packets") +
+                    sum(lines, "uncaptured", direction, "wireBytes"), iface + " " + direction + " : uncaptured");
+            }
         }
     }
 

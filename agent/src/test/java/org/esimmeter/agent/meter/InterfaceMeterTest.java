@@ -120,6 +120,42 @@ class InterfaceMeterTest {
     }
 
     @Test
+    void shouldAddUncapturedTrafficToTheOpenSecondOrSealASecondOfItAlone() {
+        final CurrentProfile sim = new CurrentProfile("8944500000000000001", true);
+        meter = new InterfaceMeter("wwan0", sim, new FlowTable(4, 1024), new FragmentPorts(64),
+            second -> sealed.add(SecondSnapshot.of(second)));
+        final TrafficCounters hidden = new TrafficCounters();
+        hidden.add(DOWN, 2, 3000, 2972);
+        feed(T, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100));      // wire 142, ip 128
+        meter.addUncaptured(hidden, (T + 1) * 1000 + 100);           // confirmed after T ended: still T's
+        meter.sealIfDue((T + 1) * 1000 + 250, 250);
+        assertEquals(1, sealed.size());
+        assertArrayEquals(new long[] {1, 142, 128}, sealed.get(0).total[UP]);
+        assertArrayEquals(new long[] {0, 0, 0}, sealed.get(0).total[DOWN], "uncaptured is not in the total");
+        assertArrayEquals(new long[] {2, 3000, 2972}, sealed.get(0).uncaptured[DOWN]);
+
+        // Nothing captured any more (all offloaded), and the SIM changed meanwhile: a second of its own, new SIM.
+        sim.set("8944500000000000002");
+        meter.addUncaptured(hidden, (T + 7) * 1000 + 100);
+        meter.addUncaptured(new TrafficCounters(), (T + 7) * 1000 + 200); // nothing new: no change
+        meter.sealIfDue((T + 8) * 1000 + 249, 250);
+        assertEquals(1, sealed.size(), "not due yet");
+        meter.sealIfDue((T + 8) * 1000 + 250, 250);
+        assertEquals(2, sealed.size());
+        final SecondSnapshot offloaded = sealed.get(1);
+        assertEquals(T + 7, offloaded.epochSecond);
+        assertEquals("8944500000000000002", offloaded.profile);
+        assertArrayEquals(new long[] {0, 0, 0}, offloaded.total[DOWN]);
+        assertArrayEquals(new long[] {2, 3000, 2972}, offloaded.uncaptured[DOWN]);
+        assertEquals(0, offloaded.flows.size());
+        assertArrayEquals(new long[] {4, 6000, 5944}, new long[] {
+            meter.sealedUncaptured().get(DOWN, PACKETS), meter.sealedUncaptured().get(DOWN, WIRE),
+            meter.sealedUncaptured().get(DOWN, IP)});
+        meter.seal();
+        assertEquals(2, sealed.size(), "sealing again emits nothing");
+    }
+
+    @Test
     void shouldSwitchTheProfileAtTheNextSecondNeverInsideOne() {
         final CurrentProfile sim = new CurrentProfile("8944500000000000001", true);
         meter = new InterfaceMeter("wwan0", sim, new FlowTable(4, 1024), new FragmentPorts(64),

@@ -12,6 +12,7 @@ import org.esimmeter.agent.decode.LinkType;
 import org.esimmeter.agent.decode.PacketDecoder;
 import org.esimmeter.agent.frames.Frames;
 import org.esimmeter.agent.frames.NativeFrames;
+import org.esimmeter.wire.TrafficCounters;
 import org.junit.jupiter.api.Test;
 
 class InterfaceMetricsTest {
@@ -54,6 +55,33 @@ class InterfaceMetricsTest {
         // Second 1001 held one flow (the unparsed frame has none), as did 1000.
         assertEquals("wwan0 (esim-eu): up 3 packets 300 bytes, down 2 packets 1440 bytes, unparsed 1, overflow 0, " +
             "pcap dropped 2, flows 1 (peak 1 of 64)", summary);
+    }
+
+    @Test
+    void shouldExposeUncapturedTrafficAndMentionItInTheSummaryOnlyWhenThereIsSome() {
+        final InterfaceMeter meter = new InterfaceMeter("wwan0", "esim-eu", new FlowTable(16, 64),
+            new FragmentPorts(16), second -> { });
+        final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new InterfaceMetrics(List.of(meter)).bindTo(registry);
+        assertTrue(InterfaceMetrics.summary(registry, meter).startsWith(
+            "wwan0 (esim-eu): up 0 packets 0 bytes, down 0 packets 0 bytes, unparsed 0,"),
+            InterfaceMetrics.summary(registry, meter));
+
+        final TrafficCounters hidden = new TrafficCounters();
+        hidden.add(Direction.UP, 3, 4200, 4200);
+        hidden.add(Direction.DOWN, 10, 15000, 15000);
+        meter.addUncaptured(hidden, 1_000_000_100L);
+        assertEquals(0, counter(registry, "esimmeter.agent.uncaptured.bytes", "up"), "only sealed seconds count");
+        meter.sealIfDue(1_000_001_250L, 250);
+        assertEquals(3, counter(registry, "esimmeter.agent.uncaptured.packets", "up"));
+        assertEquals(4200, counter(registry, "esimmeter.agent.uncaptured.bytes", "up"));
+        assertEquals(10, counter(registry, "esimmeter.agent.uncaptured.packets", "down"));
+        assertEquals(15000, counter(registry, "esimmeter.agent.uncaptured.bytes", "down"));
+        assertEquals(0, counter(registry, "esimmeter.agent.wire.bytes", "down"), "not part of the total");
+        assertEquals(1, meter.secondsSealed(), "a second of uncaptured traffic only is sealed");
+        assertEquals("wwan0 (esim-eu): up 0 packets 0 bytes, down 0 packets 0 bytes, uncaptured (kernel counters " +
+            "minus capture) up 3 packets 4200 bytes, down 10 packets 15000 bytes, unparsed 0, overflow 0, " +
+            "pcap dropped 0, flows 0 (peak 0 of 64)", InterfaceMetrics.summary(registry, meter));
     }
 
     @Test

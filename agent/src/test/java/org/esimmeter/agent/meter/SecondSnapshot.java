@@ -16,6 +16,7 @@ final class SecondSnapshot {
     final long[][] nonIp;
     final long[][] unparsed;
     final long[][] overflow;
+    final long[][] uncaptured;
     final Map<Flow, long[]> flows = new LinkedHashMap<>();
 
     private SecondSnapshot(final SecondRecord record) {
@@ -26,6 +27,7 @@ final class SecondSnapshot {
         nonIp = copy(record.nonIp());
         unparsed = copy(record.unparsed());
         overflow = copy(record.flows().overflow());
+        uncaptured = copy(record.uncaptured());
         final FlowTable table = record.flows();
         for (int i = 0; i < table.size(); i++) {
             final long meta = table.meta(i);

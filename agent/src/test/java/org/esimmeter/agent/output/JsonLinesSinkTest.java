@@ -28,6 +28,8 @@ import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.FragmentPorts;
 import org.esimmeter.agent.meter.InterfaceMeter;
+import org.esimmeter.wire.Direction;
+import org.esimmeter.wire.TrafficCounters;
 import org.junit.jupiter.api.Test;
 
 class JsonLinesSinkTest {
@@ -71,18 +73,27 @@ class JsonLinesSinkTest {
                 ipv4(TCP, "1.1.1.1", "10.0.0.2").payload(tcp(443, 40000, 0)).build()), 20), 54);
             feed(meter, T, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV6,
                 ipv6(TCP, "2001:db8::1", "2001:db8:0:0:1::2").payload(tcp(443, 40001, 20)).build()));
+            // The kernel counted 2 packets, 3000 bytes more upload than the capture saw: beside the total, not in it.
+            final TrafficCounters hidden = new TrafficCounters();
+            hidden.add(Direction.UP, 2, 3000, 2972);
+            meter.addUncaptured(hidden, (T + 1) * 1000 + 5);
             meter.captureStatistics(2500, 7);
             // Second T + 1: a raw-IP packet, whose direction the MAC rule cannot tell: "unknown" appears.
             feed(meter, T + 1, LinkType.RAW_FILE,
                 ipv6(UDP, "2001:db8::2", "2001:db8::53").payload(udp(5353, 53, 12)).build(), 60);
+            meter.seal();
+            // Second T + 5: nothing captured at all (everything offloaded), 1 download packet of 1514 bytes counted.
+            hidden.clear();
+            hidden.add(Direction.DOWN, 1, 1514, 1500);
+            meter.addUncaptured(hidden, (T + 5) * 1000 + 40);
             meter.seal();
         }
 
         final String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(text.endsWith("\n"), "every record ends its line");
         final String[] lines = text.split("\n", -1);
-        assertEquals(3, lines.length, "two records, one line each: " + text);
-        assertEquals("", lines[2]);
+        assertEquals(4, lines.length, "three records, one line each: " + text);
+        assertEquals("", lines[3]);
 
         final JsonNode first = MAPPER.readTree(lines[0]);
         assertEquals(MAPPER.readTree("""
@@ -92,6 +103,8 @@ class JsonLinesSinkTest {
              "nonIp":{"up":{"packets":1,"wireBytes":60,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
              "unparsed":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":1,"wireBytes":54,"ipBytes":0}},
              "overflow":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":1,"wireBytes":94,"ipBytes":80}},
+             "uncaptured":{"up":{"packets":2,"wireBytes":3000,"ipBytes":2972},
+                           "down":{"packets":0,"wireBytes":0,"ipBytes":0}},
              "pcap":{"received":2500,"dropped":7},
              "flows":[
                {"dir":"up","proto":17,"src":"10.0.0.2","srcPort":5000,"dst":"8.8.8.8","dstPort":53,
@@ -108,11 +121,24 @@ class JsonLinesSinkTest {
              "nonIp":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
              "unparsed":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
              "overflow":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
+             "uncaptured":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
              "pcap":{"received":2500,"dropped":7},
              "flows":[
                {"dir":"unknown","proto":17,"src":"2001:db8::2","srcPort":5353,"dst":"2001:db8::53","dstPort":53,
                 "packets":1,"wireBytes":60,"ipBytes":60}]}
             """), second);
+
+        assertEquals(MAPPER.readTree("""
+            {"interface":"wwan0","profile":"esim-travel","t":1764280805,
+             "total":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
+             "nonIp":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
+             "unparsed":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
+             "overflow":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},"down":{"packets":0,"wireBytes":0,"ipBytes":0}},
+             "uncaptured":{"up":{"packets":0,"wireBytes":0,"ipBytes":0},
+                           "down":{"packets":1,"wireBytes":1514,"ipBytes":1500}},
+             "pcap":{"received":2500,"dropped":7},
+             "flows":[]}
+            """), MAPPER.readTree(lines[2]), "a second that carries only uncaptured traffic is still written");
     }
 
     @Test
