@@ -48,7 +48,7 @@ public final class DeviceRefresher implements AutoCloseable {
     private final Supplier<List<InetAddress>> routerAddresses;
     private final long phaseMillis;
     private final ConntrackParser conntrackParser = new ConntrackParser();
-    private final NeighbourParser neighbourParser = new NeighbourParser();
+    private final NeighbourParser neighbourParser;
     private final Set<String> warned = Collections.synchronizedSet(new HashSet<>());
     private byte[] conntrackText = new byte[64 << 10];
     private String ipv6Neighbours = "";
@@ -60,10 +60,12 @@ public final class DeviceRefresher implements AutoCloseable {
     /**
      * @param routerAddresses the router's own addresses (its public one included); {@link #localAddresses} in
      *                        production
+     * @param uplinks         the metered uplinks: their neighbours (the carrier's gateway) are not LAN devices
      * @param phaseMillis     how far past each refresh boundary a read starts (half the seal grace)
      */
     public DeviceRefresher(final AgentConfig.Devices config, final DhcpSightings dhcp,
-        final Supplier<List<InetAddress>> routerAddresses, final long phaseMillis) {
+        final Supplier<List<InetAddress>> routerAddresses, final Set<String> uplinks, final long phaseMillis) {
+        this.neighbourParser = new NeighbourParser(uplinks);
         this.config = config;
         this.dhcp = dhcp;
         this.routerAddresses = routerAddresses;

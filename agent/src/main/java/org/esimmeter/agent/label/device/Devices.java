@@ -29,14 +29,13 @@ public final class Devices implements AutoCloseable {
             return new Devices(null, null, FlowLabels.NONE);
         }
         final Set<String> lan = new HashSet<>();
+        final Set<String> uplinks = new HashSet<>();
         for (final AgentConfig.Interface iface : config.interfaces()) {
-            if (iface.lan()) {
-                lan.add(iface.name());
-            }
+            (iface.lan() ? lan : uplinks).add(iface.name());
         }
         final DhcpSightings dhcp = new DhcpSightings(settings.maxDevices());
         // Half-way between a second's end and its seal: connections of that second are in the table it reads.
-        final DeviceRefresher refresher = new DeviceRefresher(settings, dhcp, DeviceRefresher::localAddresses,
+        final DeviceRefresher refresher = new DeviceRefresher(settings, dhcp, DeviceRefresher::localAddresses, uplinks,
             config.capture().sealGraceMillis() / 2);
         refresher.start();
         return new Devices(dhcp, refresher, new DeviceLabels(refresher, lan));

@@ -1,6 +1,7 @@
 package org.esimmeter.agent.label.device;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 
 /**
  * Reads the tables that tie a LAN address to a MAC (and a name): the kernel's IPv4 neighbour table
@@ -16,8 +17,16 @@ final class NeighbourParser {
     }
 
     private final AddressText address = new AddressText();
+    private final Set<String> uplinks;
     private int malformed;
     private String firstProblem;
+
+    /**
+     * @param uplinks interfaces whose neighbours are not LAN devices (the carrier's gateway on an Ethernet uplink)
+     */
+    NeighbourParser(final Set<String> uplinks) {
+        this.uplinks = Set.copyOf(uplinks);
+    }
 
     int malformed() {
         return malformed;
@@ -49,7 +58,7 @@ final class NeighbourParser {
                 problem(i + 1, "bad address, flags or MAC", lines[i]);
                 continue;
             }
-            if ("0x0".equals(fields[2]) || mac == 0) {
+            if ("0x0".equals(fields[2]) || mac == 0 || uplinks.contains(fields[5])) {
                 continue;
             }
             sink.sighting(mac, address.hi, address.lo, null);
@@ -76,13 +85,16 @@ final class NeighbourParser {
                 continue;
             }
             long mac = -1;
+            boolean uplink = false;
             for (int f = 1; f + 1 < fields.length; f++) {
                 if ("lladdr".equals(fields[f])) {
                     mac = mac(fields[f + 1]);
+                } else if ("dev".equals(fields[f])) {
+                    uplink = uplinks.contains(fields[f + 1]);
                 }
             }
             final String state = fields[fields.length - 1];
-            if (mac <= 0 || "FAILED".equals(state) || "INCOMPLETE".equals(state)) {
+            if (mac <= 0 || uplink || "FAILED".equals(state) || "INCOMPLETE".equals(state)) {
                 continue;
             }
             sink.sighting(mac, address.hi, address.lo, null);
