@@ -24,6 +24,8 @@ import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.agent.decode.Bytes;
+import org.esimmeter.agent.label.FlowLabels;
+import org.esimmeter.agent.label.device.Devices;
 import org.esimmeter.agent.meter.CurrentProfile;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
@@ -34,6 +36,7 @@ import org.esimmeter.agent.meter.SecondSink;
 import org.esimmeter.agent.meter.UsageTotals;
 import org.esimmeter.agent.metrics.AgentMetrics;
 import org.esimmeter.agent.output.JsonLinesSink;
+import org.esimmeter.agent.privacy.AddressTruncation;
 import org.esimmeter.agent.output.ReplayReport;
 import org.esimmeter.agent.profile.ProfilePoller;
 import org.esimmeter.agent.ship.CollectorSink;
@@ -187,6 +190,7 @@ public final class AgentMain {
             JsonLinesSink lines = null;
             AgentMetrics metrics = null;
             ProfilePoller profilePoller = null;
+            Devices devices = null;
             try {
                 if (agentConfig.collector() != null) {
                     collector = openCollector(config, agentConfig.collector());
@@ -211,6 +215,23 @@ public final class AgentMain {
                     if (iface.profileFrom() != null) {
                         profilePoller.add(iface.name(), iface.profileFrom(), profile);
                     }
+                }
+                final AddressTruncation truncation = new AddressTruncation(agentConfig.privacy().ipv4PrefixLength(),
+                    agentConfig.privacy().ipv6PrefixLength());
+                if (lines != null) {
+                    lines.truncateAddresses(truncation);
+                }
+                if (collector != null) {
+                    collector.truncateAddresses(truncation);
+                }
+                // Reads the neighbour tables and connection tracking once now, then on its own thread.
+                devices = Devices.start(agentConfig);
+                final FlowLabels labels = devices.labels();
+                if (lines != null) {
+                    lines.labelFlowsWith(labels);
+                }
+                if (collector != null) {
+                    collector.labelFlowsWith(labels);
                 }
                 final LiveCapture capture;
                 try {
@@ -294,6 +315,9 @@ public final class AgentMain {
                     }
                     if (profilePoller != null) {
                         profilePoller.close();
+                    }
+                    if (devices != null) {
+                        devices.close();
                     }
                 } finally {
                     finished.countDown();

@@ -40,12 +40,12 @@ class RunCommandTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "unknown key|captur:\\n  snaplen: 128\\ninterfaces:\\n  - name: lo\\n|captur : unknown key (did you mean capture?)",
-        "unknown key, far from any|interfaces:\\n  - name: lo\\nsnaplen: 128\\n|snaplen : unknown key (expected one of: capture, interfaces, collector, output, metrics, logging)",
+        "unknown key, far from any|interfaces:\\n  - name: lo\\nsnaplen: 128\\n|snaplen : unknown key (expected one of: capture, interfaces, collector, output, metrics, logging, privacy)",
         "typo inside the collector section wins over the key it misses|interfaces:\\n  - name: lo\\ncollector:\\n  url: http://127.0.0.1:7470\\n  agentid: r1\\n  tokenEnv: T\\n|collector.agentid : unknown key (did you mean agentId?)",
         "typo in an interface|interfaces:\\n  - name: lo\\n    profil: esim-eu\\n|interfaces[0].profil : unknown key (did you mean profile?)",
         "text for a number|capture:\\n  pollMillis: soon\\ninterfaces:\\n  - name: lo\\n|capture.pollMillis : \"soon\" (expected: a whole number)",
         "fraction for a number|capture:\\n  snaplen: 128.5\\ninterfaces:\\n  - name: lo\\n|capture.snaplen : 128.5 (expected: a whole number)",
-        "number out of range|capture:\\n  snaplen: 10\\ninterfaces:\\n  - name: lo\\n|capture.snaplen : 10 (expected: 64..262144)",
+        "number out of range|capture:\\n  snaplen: 10\\ninterfaces:\\n  - name: lo\\n|capture.snaplen : 10 (expected: 64..512)",
         "text for a list|interfaces: lo\\n|interfaces : \"lo\" (expected: a list)",
         "no interfaces|capture:\\n  snaplen: 128\\n|interfaces : missing (expected: at least one interface to meter)",
         "interface without a name|interfaces:\\n  - name: lo\\n  - profile: esim-eu\\n|interfaces[1].name : missing",

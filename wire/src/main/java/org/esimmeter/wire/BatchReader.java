@@ -114,28 +114,118 @@ public final class BatchReader {
                 flags & ~WireFormat.KNOWN_FLAGS));
         }
         final boolean spans = (flags & WireFormat.FLAG_SPANS) != 0;
+        final boolean context = (flags & WireFormat.FLAG_CONTEXT) != 0;
 
         final ByteBuf body = frame.slice(start + WireFormat.HEADER_LENGTH, (int) bodyLength);
         frame.readerIndex(start + available);
         final String agentId = readString(body, "agentId");
         final long sequence = readFixed(body, 8, "sequence") ? body.readLong() : 0;
         final long secondCount = readFixed(body, 4, "second count") ? body.readUnsignedInt() : 0;
-        final int minSecondBytes = WireFormat.MIN_SECOND_BYTES + (spans ? 1 : 0);
+        final int minSecondBytes = WireFormat.MIN_SECOND_BYTES + (spans ? 1 : 0) +
+            (context ? WireFormat.MIN_CONTEXT_SECOND_BYTES : 0);
         if (secondCount * minSecondBytes > body.readableBytes()) {
             throw new WireFormatException("second count : " + secondCount + " does not fit in " +
                 body.readableBytes() + " bytes");
         }
         final List<SecondUsage> seconds = new ArrayList<>((int) secondCount);
+        // Under CONTEXT, flows name labels by index into tables that follow the seconds: collected here, resolved
+        // once the tables are read.
+        final LabelRefs refs = context ? new LabelRefs() : null;
         for (int i = 0; i < secondCount; i++) {
-            seconds.add(readSecond(body, i, spans));
+            seconds.add(readSecond(body, i, spans, refs));
         }
         final List<ClockStep> clockSteps = (flags & WireFormat.FLAG_CLOCK_STEPS) != 0 ? readClockSteps(body) :
             List.of();
+        final List<SecondUsage> labelled = context ? refs.resolve(body, seconds) : seconds;
         if (body.isReadable()) {
             throw new WireFormatException("body : " + body.readableBytes() + " bytes after the last " +
-                (clockSteps.isEmpty() ? "second" : "clock step"));
+                (context ? "label" : clockSteps.isEmpty() ? "second" : "clock step"));
         }
-        return new Batch(agentId, sequence, seconds, clockSteps);
+        return new Batch(agentId, sequence, labelled, clockSteps);
+    }
+
+    /** The label indexes of a CONTEXT batch's flows, in reading order, and their resolution against the tables. */
+    private static final class LabelRefs {
+        private int[] refs = new int[64]; // device, service per flow
+        private int count;
+        private boolean any;
+
+        void add(final int device, final int service) {
+            if (count + 2 > refs.length) {
+                refs = java.util.Arrays.copyOf(refs, refs.length * 2);
+            }
+            refs[count++] = device;
+            refs[count++] = service;
+            any |= (device | service) != 0;
+        }
+
+        List<SecondUsage> resolve(final ByteBuf body, final List<SecondUsage> seconds) throws WireFormatException {
+            final List<Device> devices = readDevices(body);
+            final List<String> services = readServices(body);
+            if (!any) {
+                return seconds;
+            }
+            final List<SecondUsage> resolved = new ArrayList<>(seconds.size());
+            int at = 0;
+            for (int s = 0; s < seconds.size(); s++) {
+                final SecondUsage second = seconds.get(s);
+                final List<FlowUsage> flows = new ArrayList<>(second.flows().size());
+                for (int f = 0; f < second.flows().size(); f++) {
+                    final FlowUsage flow = second.flows().get(f);
+                    final String where = "second[" + s + "].flow[" + f + "]";
+                    final Device device = label(devices, refs[at++], where + ".device");
+                    final String service = label(services, refs[at++], where + ".service");
+                    flows.add(new FlowUsage(flow.direction(), flow.ipVersion(), flow.protocol(), flow.srcHi(),
+                        flow.srcLo(), flow.srcPort(), flow.dstHi(), flow.dstLo(), flow.dstPort(), flow.packets(),
+                        flow.wireBytes(), flow.ipBytes(), device, flow.approximate(), service));
+                }
+                resolved.add(new SecondUsage(second.interfaceName(), second.profile(), second.epochSecond(),
+                    second.total(), second.nonIp(), second.unparsed(), second.overflow(), second.pcapReceived(),
+                    second.pcapDropped(), flows, second.spanSeconds(), second.network(), second.uncaptured()));
+            }
+            return resolved;
+        }
+
+        private static <T> T label(final List<T> table, final int ref, final String where)
+            throws WireFormatException {
+            if (ref > table.size()) {
+                throw new WireFormatException(where + " : " + ref + " (expected: 0.." + table.size() + ")");
+            }
+            return ref == 0 ? null : table.get(ref - 1);
+        }
+    }
+
+    private static List<Device> readDevices(final ByteBuf body) throws WireFormatException {
+        readFixed(body, 4, "device count");
+        final long count = body.readUnsignedInt();
+        // Smallest device: a one-byte key and two absent strings.
+        if (count * 4 > body.readableBytes()) {
+            throw new WireFormatException("device count : " + count + " does not fit in " + body.readableBytes() +
+                " bytes");
+        }
+        final List<Device> devices = new ArrayList<>((int) count);
+        for (int i = 0; i < count; i++) {
+            final String where = "device[" + i + "]";
+            final String key = readString(body, where + ".key");
+            final String address = readOptionalString(body, where + ".address");
+            final String hostname = readOptionalString(body, where + ".hostname");
+            devices.add(new Device(key, address, hostname));
+        }
+        return devices;
+    }
+
+    private static List<String> readServices(final ByteBuf body) throws WireFormatException {
+        readFixed(body, 4, "service count");
+        final long count = body.readUnsignedInt();
+        if (count * 2 > body.readableBytes()) {
+            throw new WireFormatException("service count : " + count + " does not fit in " + body.readableBytes() +
+                " bytes");
+        }
+        final List<String> services = new ArrayList<>((int) count);
+        for (int i = 0; i < count; i++) {
+            services.add(readString(body, "service[" + i + "]"));
+        }
+        return services;
     }
 
     private static List<ClockStep> readClockSteps(final ByteBuf body) throws WireFormatException {
@@ -167,8 +257,8 @@ public final class BatchReader {
         return steps;
     }
 
-    private static SecondUsage readSecond(final ByteBuf body, final int index, final boolean spans)
-        throws WireFormatException {
+    private static SecondUsage readSecond(final ByteBuf body, final int index, final boolean spans,
+        final LabelRefs refs) throws WireFormatException {
         final String where = "second[" + index + "]";
         final String interfaceName = readString(body, where + ".interface");
         final String profile = readString(body, where + ".profile");
@@ -191,9 +281,13 @@ public final class BatchReader {
         final TrafficCounters overflow = readCounters(body, where + ".overflow");
         final long pcapReceived = readVarint(body, where + ".pcapReceived");
         final long pcapDropped = readVarint(body, where + ".pcapDropped");
+        final String network = refs == null ? "" : readOptionalString(body, where + ".network");
+        final TrafficCounters uncaptured = refs == null ? new TrafficCounters() :
+            readCounters(body, where + ".uncaptured");
         readFixed(body, 4, where + ".flow count");
         final long flowCount = body.readUnsignedInt();
-        if (flowCount * WireFormat.MIN_FLOW_BYTES > body.readableBytes()) {
+        final int minFlowBytes = WireFormat.MIN_FLOW_BYTES + (refs == null ? 0 : WireFormat.MIN_CONTEXT_FLOW_BYTES);
+        if (flowCount * minFlowBytes > body.readableBytes()) {
             throw new WireFormatException(where + ".flow count : " + flowCount + " does not fit in " +
                 body.readableBytes() + " bytes");
         }
@@ -201,7 +295,7 @@ public final class BatchReader {
         // Exact sums: parts that wrap around 2^64 onto the total must not pass for a match.
         final long[] parts = new long[WireFormat.COUNTER_VALUES];
         for (int i = 0; i < flowCount; i++) {
-            final FlowUsage flow = readFlow(body, where + ".flow[" + i + "]");
+            final FlowUsage flow = readFlow(body, where + ".flow[" + i + "]", refs);
             final int base = flow.direction() * TrafficCounters.METRICS;
             addExact(parts, base + TrafficCounters.PACKETS, flow.packets(), where);
             addExact(parts, base + TrafficCounters.WIRE_BYTES, flow.wireBytes(), where);
@@ -222,7 +316,7 @@ public final class BatchReader {
             }
         }
         return new SecondUsage(interfaceName, profile, epochSecond, total, nonIp, unparsed, overflow, pcapReceived,
-            pcapDropped, flows, spanSeconds);
+            pcapDropped, flows, spanSeconds, network, uncaptured);
     }
 
     private static void addExact(final long[] sums, final int index, final long value, final String where)
@@ -237,13 +331,17 @@ public final class BatchReader {
         sums[index] = sum;
     }
 
-    private static FlowUsage readFlow(final ByteBuf body, final String where) throws WireFormatException {
+    private static FlowUsage readFlow(final ByteBuf body, final String where, final LabelRefs refs)
+        throws WireFormatException {
         readFixed(body, 6, where);
         final int flags = body.readUnsignedByte();
         final int direction = flags & WireFormat.FLAG_DIRECTION_MASK;
-        if (direction >= Direction.COUNT || (flags & ~(WireFormat.FLAG_DIRECTION_MASK | WireFormat.FLAG_IPV6)) != 0) {
+        final int allowed = WireFormat.FLAG_DIRECTION_MASK | WireFormat.FLAG_IPV6 |
+            (refs == null ? 0 : WireFormat.FLAG_DEVICE_APPROXIMATE);
+        if (direction >= Direction.COUNT || (flags & ~allowed) != 0) {
             throw new WireFormatException(where + ".flags : 0x" + Integer.toHexString(flags) +
-                " (expected: direction 0..2, bit 2 for IPv6)");
+                " (expected: direction 0..2, bit 2 for IPv6" + (refs == null ? "" : ", bit 3 device approximate") +
+                ")");
         }
         final boolean ipv6 = (flags & WireFormat.FLAG_IPV6) != 0;
         final int protocol = body.readUnsignedByte();
@@ -269,8 +367,38 @@ public final class BatchReader {
         final long packets = readVarint(body, where + ".packets");
         final long wireBytes = readVarint(body, where + ".wireBytes");
         final long ipBytes = readVarint(body, where + ".ipBytes");
+        boolean approximate = false;
+        if (refs != null) {
+            final int device = readIndex(body, where + ".device");
+            final int service = readIndex(body, where + ".service");
+            approximate = (flags & WireFormat.FLAG_DEVICE_APPROXIMATE) != 0;
+            if (approximate && device == 0) {
+                throw new WireFormatException(where + ".flags : device approximate without a device");
+            }
+            refs.add(device, service);
+        }
+        // Labels are resolved once the tables are read; until then a placeholder device carries the flag.
         return new FlowUsage(direction, ipv6 ? 6 : 4, protocol, srcHi, srcLo, srcPort, dstHi, dstLo, dstPort, packets,
-            wireBytes, ipBytes);
+            wireBytes, ipBytes, approximate ? PENDING : null, approximate, null);
+    }
+
+    private static final Device PENDING = new Device("pending", null, null);
+
+    private static int readIndex(final ByteBuf body, final String where) throws WireFormatException {
+        final long index = readVarint(body, where);
+        if (index > Integer.MAX_VALUE) {
+            throw new WireFormatException(where + " : " + index + " (expected: a label index)");
+        }
+        return (int) index;
+    }
+
+    private static String readOptionalString(final ByteBuf body, final String where) throws WireFormatException {
+        readFixed(body, 1, where);
+        if (body.getUnsignedByte(body.readerIndex()) == 0) {
+            body.skipBytes(1);
+            return "";
+        }
+        return readString(body, where);
     }
 
     private static TrafficCounters readCounters(final ByteBuf body, final String where) throws WireFormatException {

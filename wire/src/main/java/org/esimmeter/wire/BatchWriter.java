@@ -2,13 +2,16 @@ package org.esimmeter.wire;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
  * Encodes one batch frame ({@link WireFormat}) into a caller's {@link ByteBuf}: {@link #begin} (or
  * {@link #beginMerged} for a batch whose records may span more than one second), then per second {@link #second}
  * followed by exactly as many {@link #flow}s as it declared, then any {@link #clockStep}s, then {@link #end}.
- * Reusable; writes nothing but the frame and allocates only the checksum's buffer view.
+ * Reusable; writes nothing but the frame and allocates only the checksum's buffer view (and, under
+ * {@link WireFormat#FLAG_CONTEXT}, one table entry per distinct device or service in the batch).
  * <p>
  * Every call validates all its arguments before it writes a byte: a refused call (IllegalArgumentException) leaves
  * the frame and the writer as they were, so the caller can skip one bad second and still end a valid batch.
@@ -23,6 +26,9 @@ public final class BatchWriter {
     private int flags;
     private int stepCountIndex;
     private int clockSteps;
+    // Label tables of the open batch, in first-use order: index + 1 is what a flow refers to.
+    private final Map<Device, Integer> devices = new LinkedHashMap<>();
+    private final Map<String, Integer> services = new LinkedHashMap<>();
 
     /** A batch of one-second records: flags 0, the frame every agent wrote before merged records existed. */
     public BatchWriter begin(final ByteBuf out, final String agentId, final long sequence) {
@@ -34,7 +40,15 @@ public final class BatchWriter {
         return begin(out, agentId, sequence, WireFormat.FLAG_SPANS);
     }
 
-    private BatchWriter begin(final ByteBuf out, final String agentId, final long sequence, final int flags) {
+    /**
+     * A batch with any of {@link WireFormat#FLAG_SPANS} and {@link WireFormat#FLAG_CONTEXT} (serving network,
+     * uncaptured bytes and flow labels); {@link WireFormat#FLAG_CLOCK_STEPS} is set by {@link #clockStep}.
+     */
+    public BatchWriter begin(final ByteBuf out, final String agentId, final long sequence, final int flags) {
+        if ((flags & ~(WireFormat.FLAG_SPANS | WireFormat.FLAG_CONTEXT)) != 0) {
+            throw new IllegalArgumentException(String.format("flags : 0x%02x (expected: SPANS 0x01 and/or CONTEXT " +
+                "0x04)", flags));
+        }
         if (this.out != null) {
             throw new IllegalStateException("a batch is already open");
         }
@@ -58,6 +72,8 @@ public final class BatchWriter {
         flowsExpected = 0;
         this.flags = flags;
         clockSteps = 0;
+        devices.clear();
+        services.clear();
         return this;
     }
 
@@ -77,7 +93,31 @@ public final class BatchWriter {
         final int spanSeconds, final TrafficCounters total, final TrafficCounters nonIp,
         final TrafficCounters unparsed, final TrafficCounters overflow, final long pcapReceived,
         final long pcapDropped, final int flowCount) {
+        return second(interfaceName, profile, epochSecond, spanSeconds, "", total, nonIp, unparsed, overflow, null,
+            pcapReceived, pcapDropped, flowCount);
+    }
+
+    /**
+     * A record with its context: the serving network ("" when unknown) and the bytes the capture never saw (null:
+     * none). Either, when present, needs a batch begun with {@link WireFormat#FLAG_CONTEXT}.
+     */
+    public BatchWriter second(final String interfaceName, final String profile, final long epochSecond,
+        final int spanSeconds, final String network, final TrafficCounters total, final TrafficCounters nonIp,
+        final TrafficCounters unparsed, final TrafficCounters overflow, final TrafficCounters uncaptured,
+        final long pcapReceived, final long pcapDropped, final int flowCount) {
         requireOpen();
+        final boolean context = (flags & WireFormat.FLAG_CONTEXT) != 0;
+        final boolean hasNetwork = network != null && !network.isEmpty();
+        if (!context && (hasNetwork || (uncaptured != null && !uncaptured.isEmpty()))) {
+            throw new IllegalArgumentException((hasNetwork ? "network" : "uncaptured") +
+                " : needs a batch begun with FLAG_CONTEXT");
+        }
+        if (hasNetwork) {
+            requireStringLength("network", network);
+        }
+        if (uncaptured != null) {
+            requireNotNegative(uncaptured);
+        }
         if (flowsExpected != 0) {
             throw new IllegalStateException(flowsExpected + " flows of the previous second are missing");
         }
@@ -117,6 +157,14 @@ public final class BatchWriter {
         writeCounters(overflow);
         writeVarint(pcapReceived);
         writeVarint(pcapDropped);
+        if (context) {
+            writeOptionalString(network);
+            if (uncaptured == null) {
+                out.writeZero(WireFormat.COUNTER_VALUES); // nine varints of 0
+            } else {
+                writeCounters(uncaptured);
+            }
+        }
         out.writeInt(flowCount);
         flowsExpected = flowCount;
         seconds++;
@@ -126,7 +174,42 @@ public final class BatchWriter {
     public BatchWriter flow(final int direction, final int ipVersion, final int protocol, final long srcHi,
         final long srcLo, final int srcPort, final long dstHi, final long dstLo, final int dstPort,
         final long packets, final long wireBytes, final long ipBytes) {
+        return flow(direction, ipVersion, protocol, srcHi, srcLo, srcPort, dstHi, dstLo, dstPort, packets, wireBytes,
+            ipBytes, null, false, null);
+    }
+
+    public BatchWriter flow(final FlowUsage flow) {
+        return flow(flow.direction(), flow.ipVersion(), flow.protocol(), flow.srcHi(), flow.srcLo(), flow.srcPort(),
+            flow.dstHi(), flow.dstLo(), flow.dstPort(), flow.packets(), flow.wireBytes(), flow.ipBytes(),
+            flow.device(), flow.approximate(), flow.service());
+    }
+
+    /**
+     * A flow with the device and service it was attributed to (null: unknown); labels need a batch begun with
+     * {@link WireFormat#FLAG_CONTEXT}. {@code approximate} says the device was inferred.
+     */
+    public BatchWriter flow(final int direction, final int ipVersion, final int protocol, final long srcHi,
+        final long srcLo, final int srcPort, final long dstHi, final long dstLo, final int dstPort,
+        final long packets, final long wireBytes, final long ipBytes, final Device device,
+        final boolean approximate, final String service) {
         requireOpen();
+        final boolean context = (flags & WireFormat.FLAG_CONTEXT) != 0;
+        final boolean hasService = service != null && !service.isEmpty();
+        if (!context && (device != null || hasService)) {
+            throw new IllegalArgumentException((device != null ? "device" : "service") +
+                " : needs a batch begun with FLAG_CONTEXT");
+        }
+        if (approximate && device == null) {
+            throw new IllegalArgumentException("approximate : true without a device");
+        }
+        if (device != null) {
+            requireStringLength("device.key", device.key());
+            requireOptionalStringLength("device.address", device.address());
+            requireOptionalStringLength("device.hostname", device.hostname());
+        }
+        if (hasService) {
+            requireStringLength("service", service);
+        }
         if (flowsExpected == 0) {
             throw new IllegalStateException("more flows than the second declared");
         }
@@ -144,7 +227,8 @@ public final class BatchWriter {
         requireNotNegative(wireBytes);
         requireNotNegative(ipBytes);
         final boolean ipv6 = ipVersion == 6;
-        out.writeByte((direction & WireFormat.FLAG_DIRECTION_MASK) | (ipv6 ? WireFormat.FLAG_IPV6 : 0));
+        out.writeByte((direction & WireFormat.FLAG_DIRECTION_MASK) | (ipv6 ? WireFormat.FLAG_IPV6 : 0) |
+            (approximate ? WireFormat.FLAG_DEVICE_APPROXIMATE : 0));
         out.writeByte(protocol);
         out.writeShort(srcPort);
         out.writeShort(dstPort);
@@ -153,6 +237,10 @@ public final class BatchWriter {
         writeVarint(packets);
         writeVarint(wireBytes);
         writeVarint(ipBytes);
+        if (context) {
+            writeVarint(device == null ? 0 : devices.computeIfAbsent(device, d -> devices.size() + 1));
+            writeVarint(hasService ? services.computeIfAbsent(service, s -> services.size() + 1) : 0);
+        }
         flowsExpected--;
         return this;
     }
@@ -202,6 +290,20 @@ public final class BatchWriter {
         if (clockSteps != 0) {
             out.setInt(stepCountIndex, clockSteps);
         }
+        if ((flags & WireFormat.FLAG_CONTEXT) != 0) {
+            out.writeInt(devices.size());
+            for (final Device device : devices.keySet()) {
+                writeString("device.key", device.key());
+                writeOptionalString(device.address());
+                writeOptionalString(device.hostname());
+            }
+            out.writeInt(services.size());
+            for (final String service : services.keySet()) {
+                writeString("service", service);
+            }
+            devices.clear();
+            services.clear();
+        }
         final int bodyLength = out.writerIndex() - frameStart - WireFormat.HEADER_LENGTH;
         out.setInt(frameStart + WireFormat.BODY_LENGTH_OFFSET, bodyLength);
         crc.reset();
@@ -225,6 +327,12 @@ public final class BatchWriter {
                 WireFormat.MAX_STRING_BYTES + ")");
         }
         return length;
+    }
+
+    private static void requireOptionalStringLength(final String name, final String value) {
+        if (value != null && !value.isEmpty()) {
+            requireStringLength(name, value);
+        }
     }
 
     private static void requireRange(final String name, final int value, final int max) {
@@ -251,6 +359,16 @@ public final class BatchWriter {
         final int length = requireStringLength(name, value);
         out.writeByte(length);
         ByteBufUtil.writeUtf8(out, value);
+    }
+
+    /** str8opt: length 0 for absent. Callers have checked the length. */
+    private void writeOptionalString(final String value) {
+        if (value == null || value.isEmpty()) {
+            out.writeByte(0);
+        } else {
+            out.writeByte(ByteBufUtil.utf8Bytes(value));
+            ByteBufUtil.writeUtf8(out, value);
+        }
     }
 
     private void writeCounters(final TrafficCounters counters) {

@@ -9,17 +9,22 @@ package org.esimmeter.wire;
  * | ESMB  |  1  |flags|   0   |    u32       |                                   | 0..12+N |
  * +-------+-----+-----+-------+--------------+-----------------------------------+---------+
  *
- * flags  := bit 0 SPANS (0x01), bit 1 CLOCK_STEPS (0x02); any other bit set: the frame is refused
- * body   := str8 agentId, u64 sequence, u32 secondCount, second*, [clockSteps if CLOCK_STEPS]
+ * flags  := bit 0 SPANS (0x01), bit 1 CLOCK_STEPS (0x02), bit 2 CONTEXT (0x04); any other bit: refused
+ * body   := str8 agentId, u64 sequence, u32 secondCount, second*, [clockSteps if CLOCK_STEPS],
+ *           [labels if CONTEXT]
  * second := str8 interface, str8 profile, i64 epochSecond, [varint spanSeconds if SPANS],
  *           counters total, counters nonIp, counters unparsed, counters overflow,
- *           varint pcapReceived, varint pcapDropped, u32 flowCount, flow*
+ *           varint pcapReceived, varint pcapDropped, [str8opt network, counters uncaptured if CONTEXT],
+ *           u32 flowCount, flow*
  * counters := 9 varints: up {packets, wireBytes, ipBytes}, down {...}, unknown {...}
- * flow   := u8 flags (bits 0-1 direction, bit 2 IPv6), u8 protocol, u16 srcPort, u16 dstPort,
- *           src (4 or 16 bytes), dst (4 or 16 bytes), varint packets, varint wireBytes, varint ipBytes
+ * flow   := u8 flags (bits 0-1 direction, bit 2 IPv6, bit 3 device approximate: CONTEXT only),
+ *           u8 protocol, u16 srcPort, u16 dstPort, src (4 or 16 bytes), dst (4 or 16 bytes),
+ *           varint packets, varint wireBytes, varint ipBytes, [varint device, varint service if CONTEXT]
  * clockSteps := u32 stepCount (>= 1), step*
  * step   := i64 detectedAtMillis, i64 stepMillis (!= 0), i64 affectedFromSecond, i64 affectedToSecond (>= from)
- * str8   := u8 length, UTF-8 bytes (1..255)
+ * labels := u32 deviceCount, device*, u32 serviceCount, str8 service*
+ * device := str8 key, str8opt address, str8opt hostname
+ * str8   := u8 length, UTF-8 bytes (1..255); str8opt: the same with length 0 allowed (absent)
  * varint := unsigned LEB128, at most 10 bytes, at most Long.MAX_VALUE
  * </pre>
  * Counters are varints because the agent pays for its own reports in plan bytes: a typical IPv4 flow-second
@@ -35,6 +40,12 @@ package org.esimmeter.wire;
  * CLOCK_STEPS: wall-clock steps the agent detected (its wall clock against its monotonic clock), e.g. NTP setting
  * a router that booted in 1970. {@code stepMillis} is the new wall clock minus what the old one would show;
  * [affectedFromSecond, affectedToSecond] are the second timestamps the agent stamped with the old clock.
+ * <p>
+ * CONTEXT: what the bytes were used for and where. Per second, the serving network (MCC+MNC, empty when unknown:
+ * "used while roaming") and the bytes the kernel counted on the interface that the capture never saw (flow offload,
+ * capture drops, a capture filter; outside the sum invariant, since no flow carries them). Per flow, the LAN device
+ * and the service (domain) it was attributed to, as 1-based indexes into the batch's label tables (0: unknown), so
+ * a device or domain is spelled once per batch however many flows it has.
  */
 public final class WireFormat {
     public static final int MAGIC = 0x45534D42; // "ESMB"
@@ -59,12 +70,24 @@ public final class WireFormat {
     /** HTTP content type of a frame. */
     public static final String CONTENT_TYPE = "application/vnd.esim-meter.batch";
 
-    static final int KNOWN_FLAGS = FLAG_SPANS | FLAG_CLOCK_STEPS;
+    /**
+     * Flag: every second carries its serving network and uncaptured counters, every flow a device and a service
+     * label, and the body ends with the label tables.
+     */
+    public static final int FLAG_CONTEXT = 0x04;
+
+    static final int KNOWN_FLAGS = FLAG_SPANS | FLAG_CLOCK_STEPS | FLAG_CONTEXT;
     /** One clock step: four i64. */
     static final int CLOCK_STEP_BYTES = 4 * 8;
     static final int COUNTER_VALUES = Direction.COUNT * TrafficCounters.METRICS;
     static final int FLAG_DIRECTION_MASK = 0x3;
     static final int FLAG_IPV6 = 0x4;
+    /** Flow flag: the device was inferred, not read from connection tracking or the LAN. CONTEXT only. */
+    static final int FLAG_DEVICE_APPROXIMATE = 0x8;
+    /** Per second under CONTEXT: an empty network and nine one-byte varints. */
+    static final int MIN_CONTEXT_SECOND_BYTES = 1 + COUNTER_VALUES;
+    /** Per flow under CONTEXT: two one-byte label indexes. */
+    static final int MIN_CONTEXT_FLOW_BYTES = 2;
     /** Smallest encoded flow: flags, proto, ports, two IPv4 addresses, three one-byte varints. */
     static final int MIN_FLOW_BYTES = 1 + 1 + 2 + 2 + 4 + 4 + 3;
     /** Smallest encoded second: two 1-byte strings, the second, 36 + 2 one-byte varints, flow count. */

@@ -11,21 +11,30 @@ import java.util.Random;
 /**
  * Seeded random batches that obey the format's rules (sum invariant, string bounds, spans 1..86400, clock steps
  * with a non-zero step and from <= to), and their encoding. About a third are merged batches (flag SPANS), about a
- * quarter carry clock steps, so every flag combination is exercised.
+ * quarter carry clock steps, about a third carry context (serving network, uncaptured bytes, device and service
+ * labels from a small pool so tables hold repeats), so every flag combination is exercised.
  */
 final class RandomBatches {
     private final Random random;
+    private final List<Device> devices = new ArrayList<>();
+    private final List<String> services = new ArrayList<>();
 
     RandomBatches(final long seed) {
         this.random = new Random(seed);
+        for (int i = 0; i < 5; i++) {
+            devices.add(new Device(string(), random.nextBoolean() ? null : string(), random.nextBoolean() ? null :
+                string()));
+            services.add(string());
+        }
     }
 
     Batch next() {
         final int secondCount = random.nextInt(4);
         final boolean merged = random.nextInt(3) == 0;
+        final boolean context = random.nextInt(3) == 0;
         final List<SecondUsage> seconds = new ArrayList<>();
         for (int i = 0; i < secondCount; i++) {
-            seconds.add(second(merged ? span() : 1));
+            seconds.add(second(merged ? span() : 1, context));
         }
         final List<ClockStep> steps = new ArrayList<>();
         final int stepCount = random.nextInt(4) == 0 ? 1 + random.nextInt(3) : 0;
@@ -49,7 +58,7 @@ final class RandomBatches {
         }
     }
 
-    private SecondUsage second(final int spanSeconds) {
+    private SecondUsage second(final int spanSeconds, final boolean context) {
         final int flowCount = random.nextInt(3) == 0 ? 0 : random.nextInt(40);
         // Each value stays below Long.MAX_VALUE / (flows + 3) so that the parts and the total fit a long.
         final long bound = Long.MAX_VALUE / (flowCount + 3);
@@ -57,11 +66,18 @@ final class RandomBatches {
         final TrafficCounters total = new TrafficCounters();
         for (int i = 0; i < flowCount; i++) {
             final boolean ipv6 = random.nextBoolean();
-            final FlowUsage flow = new FlowUsage(random.nextInt(Direction.COUNT), ipv6 ? 6 : 4, random.nextInt(256),
+            FlowUsage flow = new FlowUsage(random.nextInt(Direction.COUNT), ipv6 ? 6 : 4, random.nextInt(256),
                 ipv6 ? random.nextLong() : 0, ipv6 ? random.nextLong() : Addresses.IPV4_MAPPED_PREFIX |
                 (random.nextInt() & 0xFFFF_FFFFL), random.nextInt(65536), ipv6 ? random.nextLong() : 0,
                 ipv6 ? random.nextLong() : Addresses.IPV4_MAPPED_PREFIX | (random.nextInt() & 0xFFFF_FFFFL),
                 random.nextInt(65536), value(bound), value(bound), value(bound));
+            if (context) {
+                final Device device = random.nextInt(3) == 0 ? null : devices.get(random.nextInt(devices.size()));
+                final String service = random.nextInt(3) == 0 ? null : services.get(random.nextInt(services.size()));
+                flow = new FlowUsage(flow.direction(), flow.ipVersion(), flow.protocol(), flow.srcHi(), flow.srcLo(),
+                    flow.srcPort(), flow.dstHi(), flow.dstLo(), flow.dstPort(), flow.packets(), flow.wireBytes(),
+                    flow.ipBytes(), device, device != null && random.nextBoolean(), service);
+            }
             total.add(flow.direction(), flow.packets(), flow.wireBytes(), flow.ipBytes());
             flows.add(flow);
         }
@@ -72,7 +88,8 @@ final class RandomBatches {
         total.add(unparsed);
         total.add(overflow);
         return new SecondUsage(string(), string(), random.nextLong() >> random.nextInt(64), total, nonIp, unparsed,
-            overflow, value(Long.MAX_VALUE), value(Long.MAX_VALUE), flows, spanSeconds);
+            overflow, value(Long.MAX_VALUE), value(Long.MAX_VALUE), flows, spanSeconds,
+            context && random.nextBoolean() ? string() : "", context ? counters(bound, true) : new TrafficCounters());
     }
 
     private TrafficCounters counters(final long bound, final boolean withIpBytes) {
@@ -122,17 +139,17 @@ final class RandomBatches {
         final BatchWriter writer = new BatchWriter();
         final ByteBuf out = ByteBufAllocator.DEFAULT.buffer();
         try {
-            if (batch.sequence() % 3 == 0 || batch.seconds().stream().anyMatch(SecondUsage::isMerged)) {
-                writer.beginMerged(out, batch.agentId(), batch.sequence());
-            } else {
-                writer.begin(out, batch.agentId(), batch.sequence());
-            }
+            final int spans = batch.sequence() % 3 == 0 || batch.seconds().stream().anyMatch(SecondUsage::isMerged) ?
+                WireFormat.FLAG_SPANS : 0;
+            final int context = batch.sequence() % 5 == 0 || batch.seconds().stream().anyMatch(SecondUsage::hasContext) ?
+                WireFormat.FLAG_CONTEXT : 0;
+            writer.begin(out, batch.agentId(), batch.sequence(), spans | context);
             for (final SecondUsage second : batch.seconds()) {
                 writer.second(second.interfaceName(), second.profile(), second.epochSecond(), second.spanSeconds(),
-                    second.total(), second.nonIp(), second.unparsed(), second.overflow(), second.pcapReceived(),
-                    second.pcapDropped(), second.flows().size());
+                    second.network(), second.total(), second.nonIp(), second.unparsed(), second.overflow(),
+                    second.uncaptured(), second.pcapReceived(), second.pcapDropped(), second.flows().size());
                 for (final FlowUsage flow : second.flows()) {
-                    BatchWriterTest.flow(writer, flow);
+                    writer.flow(flow);
                 }
             }
             for (final ClockStep step : batch.clockSteps()) {

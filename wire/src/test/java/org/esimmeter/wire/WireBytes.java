@@ -72,6 +72,8 @@ final class WireBytes {
             counters(text, "nonIp", second.nonIp());
             counters(text, "unparsed", second.unparsed());
             counters(text, "overflow", second.overflow());
+            text.append("  network '").append(second.network()).append("'\n");
+            counters(text, "uncaptured", second.uncaptured());
             for (final FlowUsage flow : second.flows()) {
                 text.append("  ").append(flow).append('\n');
             }

@@ -216,7 +216,7 @@ class WireFlagsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"04, 0x04, 0x04", "05, 0x05, 0x04", "80, 0x80, 0x80", "FF, 0xff, 0xfc"})
+    @CsvSource({"08, 0x08, 0x08", "0D, 0x0d, 0x08", "80, 0x80, 0x80", "FF, 0xff, 0xf8"})
     void shouldRefuseUnknownFlagBits(final String flags, final String shown, final String unknown) {
         final byte[] frame = GoldenBatch.frame();
         frame[WireFormat.FLAGS_OFFSET] = (byte) Integer.parseInt(flags, 16);

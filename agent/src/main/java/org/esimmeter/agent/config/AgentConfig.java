@@ -23,10 +23,12 @@ public record AgentConfig(
     @JsonProperty("collector") Collector collector,
     @JsonProperty("output") Output output,
     @JsonProperty("metrics") Metrics metrics,
-    @JsonProperty("devices") Devices devices,
-    @JsonProperty("logging") LoggingConfig logging) {
+    @JsonProperty("logging") LoggingConfig logging,
+    @JsonProperty("privacy") Privacy privacy,
+    @JsonProperty("devices") Devices devices) {
 
     public AgentConfig {
+        privacy = privacy == null ? Privacy.DEFAULTS : privacy;
         capture = capture == null ? Capture.DEFAULTS : capture;
         metrics = metrics == null ? Metrics.DEFAULTS : metrics;
         devices = devices == null ? Devices.DEFAULTS : devices;
@@ -45,6 +47,22 @@ public record AgentConfig(
         }
     }
 
+    /**
+     * What leaves the agent: flow addresses cut to these prefix lengths in shipped batches and JSON lines (32 and
+     * 128, the defaults, keep them whole). Devices and services are named from the whole addresses first.
+     */
+    public record Privacy(
+        @JsonProperty("ipv4PrefixLength") Integer ipv4PrefixLength,
+        @JsonProperty("ipv6PrefixLength") Integer ipv6PrefixLength) {
+
+        static final Privacy DEFAULTS = new Privacy(null, null);
+
+        public Privacy {
+            ipv4PrefixLength = between("privacy.ipv4PrefixLength", ipv4PrefixLength, 32, 0, 32);
+            ipv6PrefixLength = between("privacy.ipv6PrefixLength", ipv6PrefixLength, 128, 0, 128);
+        }
+    }
+
     /** Capture settings shared by all interfaces. */
     public record Capture(
         @JsonProperty("snaplen") Integer snaplen,
@@ -55,11 +73,13 @@ public record AgentConfig(
         @JsonProperty("filter") String filter) {
 
         public static final int MIN_SNAPLEN = 64;
+        public static final int MAX_SNAPLEN = 512;
         static final Capture DEFAULTS = new Capture(null, null, null, null, null, null);
 
         public Capture {
             // 128 bytes hold Ethernet + QinQ + PPPoE + IPv6 with extension headers + TCP ports; never payload.
-            snaplen = between("capture.snaplen", snaplen, 128, MIN_SNAPLEN, 262_144);
+            // At most 512: the decoder never reads past the transport header, so more would only copy payload.
+            snaplen = between("capture.snaplen", snaplen, 128, MIN_SNAPLEN, MAX_SNAPLEN);
             bufferBytes = between("capture.bufferBytes", bufferBytes, 4 << 20, 64 << 10, 1 << 30);
             pollMillis = between("capture.pollMillis", pollMillis, 100, 1, 1000);
             sealGraceMillis = between("capture.sealGraceMillis", sealGraceMillis, 250, 0, 10_000);

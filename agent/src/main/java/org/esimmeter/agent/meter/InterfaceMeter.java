@@ -18,6 +18,7 @@ public final class InterfaceMeter implements SecondRecord {
     private final CurrentProfile currentProfile;
     // Latched when a second opens: a profile switch takes effect at the next second, so no second is split.
     private String profile;
+    private String network;
     private final SecondSink sink;
     private final FlowTable flows;
     private final FragmentPorts fragmentPorts;
@@ -51,6 +52,7 @@ public final class InterfaceMeter implements SecondRecord {
         this.interfaceName = interfaceName;
         this.currentProfile = profile;
         this.profile = profile.get();
+        this.network = profile.network();
         this.flows = flows;
         this.fragmentPorts = fragmentPorts;
         this.sink = sink;
@@ -67,7 +69,8 @@ public final class InterfaceMeter implements SecondRecord {
         if (epochSecond != openSecond) {
             seal();
             openSecond = epochSecond;
-            profile = currentProfile.get(); // one volatile read per second, none per packet
+            profile = currentProfile.get(); // volatile reads once per second, none per packet
+            network = currentProfile.network();
         }
         if (status == PacketDecoder.IP) {
             final int ipLength = packet.ipLength();
@@ -209,6 +212,12 @@ public final class InterfaceMeter implements SecondRecord {
      */
     public String profileTag() {
         return currentProfile.discovered() ? "discovered" : currentProfile.get();
+    }
+
+    /** The serving network of the open (or last sealed) second. */
+    @Override
+    public String network() {
+        return network;
     }
 
     @Override

@@ -4,7 +4,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.wire.Direction;
+import org.esimmeter.agent.label.FlowLabel;
+import org.esimmeter.agent.label.FlowLabels;
 import org.esimmeter.agent.meter.FlowMeta;
+import org.esimmeter.agent.meter.SecondRecord;
+import org.esimmeter.agent.privacy.AddressTruncation;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.wire.TrafficCounters;
 
@@ -48,6 +52,16 @@ final class JsonFields {
 
     static void flows(final JsonGenerator json, final FlowTable flows, final boolean withDirection)
         throws IOException {
+        flows(json, null, flows, withDirection, FlowLabels.NONE, new FlowLabel(), AddressTruncation.NONE);
+    }
+
+    /**
+     * The flows of a second with what {@code labels} says of each: {@code device} {key, address, hostname},
+     * {@code approximate} (only when true) and {@code service}, each only when known.
+     */
+    static void flows(final JsonGenerator json, final SecondRecord second, final FlowTable flows,
+        final boolean withDirection, final FlowLabels labels, final FlowLabel label, final AddressTruncation cut)
+        throws IOException {
         json.writeArrayFieldStart("flows");
         for (int i = 0; i < flows.size(); i++) {
             final long meta = flows.meta(i);
@@ -57,13 +71,36 @@ final class JsonFields {
                 json.writeStringField("dir", Direction.name(FlowMeta.direction(meta)));
             }
             json.writeNumberField("proto", FlowMeta.protocol(meta));
-            json.writeStringField("src", Addresses.format(version, flows.srcHi(i), flows.srcLo(i)));
+            json.writeStringField("src", Addresses.format(version, cut.hi(version, flows.srcHi(i)),
+                cut.lo(version, flows.srcLo(i))));
             json.writeNumberField("srcPort", FlowMeta.srcPort(meta));
-            json.writeStringField("dst", Addresses.format(version, flows.dstHi(i), flows.dstLo(i)));
+            json.writeStringField("dst", Addresses.format(version, cut.hi(version, flows.dstHi(i)),
+                cut.lo(version, flows.dstLo(i))));
             json.writeNumberField("dstPort", FlowMeta.dstPort(meta));
             json.writeNumberField("packets", flows.packets(i));
             json.writeNumberField("wireBytes", flows.wireBytes(i));
             json.writeNumberField("ipBytes", flows.ipBytes(i));
+            if (second != null) {
+                label.clear();
+                labels.label(second, i, label);
+                if (label.device != null) {
+                    json.writeObjectFieldStart("device");
+                    json.writeStringField("key", label.device.key());
+                    if (label.device.address() != null) {
+                        json.writeStringField("address", label.device.address());
+                    }
+                    if (label.device.hostname() != null) {
+                        json.writeStringField("hostname", label.device.hostname());
+                    }
+                    json.writeEndObject();
+                    if (label.approximate) {
+                        json.writeBooleanField("approximate", true);
+                    }
+                }
+                if (label.service != null) {
+                    json.writeStringField("service", label.service);
+                }
+            }
             json.writeEndObject();
         }
         json.writeEndArray();

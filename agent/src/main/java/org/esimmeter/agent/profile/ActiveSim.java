@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
 public record ActiveSim(String iccid, String operatorCode, String operatorName) {
     // ITU-T E.118: up to 19 digits plus a check digit (some cards report 18 or 22); modems pad with a trailing F.
     private static final Pattern ICCID = Pattern.compile("\\d{18,22}");
+    private static final Pattern MCC_MNC = Pattern.compile("\\d{5,6}");
     private static final ObjectReader JSON = new ObjectMapper().readerFor(JsonNode.class);
 
     /**
@@ -90,6 +91,14 @@ public record ActiveSim(String iccid, String operatorCode, String operatorName) 
             }
         }
         return null;
+    }
+
+    /**
+     * The serving network as the counters carry it: MCC+MNC (5 or 6 digits), "" when unknown or not a network code
+     * (some modems report the operator name in the code field).
+     */
+    public String network() {
+        return operatorCode != null && MCC_MNC.matcher(operatorCode).matches() ? operatorCode : "";
     }
 
     /** For the log: "operator 23415 (vodafone UK)", or what part of it is known. */

@@ -69,7 +69,7 @@ public final class ProfilePoller implements AutoCloseable {
                 return;
             }
             final String previous = profile.get();
-            if (profile.set(sim.iccid())) {
+            if (profile.set(sim.iccid(), sim.network())) {
                 LOG.info("{} : active SIM is ICCID {} ({}), was {}: its bytes count to it from the next second",
                     interfaceName, sim.iccid(), sim.describeOperator(), previous);
             } else if (failure != null) {

@@ -24,10 +24,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.esimmeter.agent.label.FlowLabel;
+import org.esimmeter.agent.label.FlowLabels;
 import org.esimmeter.agent.meter.FlowMeta;
 import org.esimmeter.agent.meter.FlowTable;
 import org.esimmeter.agent.meter.SecondRecord;
 import org.esimmeter.agent.meter.SecondSink;
+import org.esimmeter.agent.privacy.AddressTruncation;
 import org.esimmeter.wire.Batch;
 import org.esimmeter.wire.BatchReader;
 import org.esimmeter.wire.BatchWriter;
@@ -173,6 +176,10 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
     }
 
     private final Settings settings;
+    // Set once before capture starts; read under the lock by the capture thread, which alone uses the holder.
+    private volatile FlowLabels labels = FlowLabels.NONE;
+    private volatile AddressTruncation truncation = AddressTruncation.NONE;
+    private final FlowLabel label = new FlowLabel();
     private final URI ingest;
     private final HttpClient client;
     private final Spool spool; // null: memory only (replay)
@@ -308,6 +315,18 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
         }
     }
 
+    /** Names each flow's device and service as seconds are encoded; {@link FlowLabels#NONE} until set. */
+    public CollectorSink labelFlowsWith(final FlowLabels labels) {
+        this.labels = labels;
+        return this;
+    }
+
+    /** Cuts flow addresses to the configured prefixes before they are encoded; whole until set. */
+    public CollectorSink truncateAddresses(final AddressTruncation truncation) {
+        this.truncation = truncation;
+        return this;
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Capture thread
 
@@ -324,16 +343,16 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
             if (!batch.begun) {
                 // The spool's lease is renewed ahead by the batch thread: no file I/O here in practice.
                 batch.sequence = takeSequence();
-                batch.writer.begin(batch.buffer, settings.agentId(), batch.sequence);
+                batch.writer.begin(batch.buffer, settings.agentId(), batch.sequence, WireFormat.FLAG_CONTEXT);
                 batch.begun = true;
                 batch.begunNanos = System.nanoTime();
                 closeDue.signal(); // the batch thread now waits for the linger, not the clock check
             }
             final FlowTable flows = second.flows();
             try {
-                batch.writer.second(second.interfaceName(), second.profile(), second.epochSecond(), second.total(),
-                    second.nonIp(), second.unparsed(), flows.overflow(), second.pcapReceived(), second.pcapDropped(),
-                    flows.size());
+                batch.writer.second(second.interfaceName(), second.profile(), second.epochSecond(), 1,
+                    second.network(), second.total(), second.nonIp(), second.unparsed(), flows.overflow(),
+                    second.uncaptured(), second.pcapReceived(), second.pcapDropped(), flows.size());
             } catch (final IllegalArgumentException e) {
                 // Refused before anything was written (e.g. a profile over 255 bytes): the batch stays valid.
                 secondsRefused.incrementAndGet();
@@ -341,11 +360,17 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                     e.getMessage());
                 return;
             }
+            final FlowLabels labels = this.labels;
+            final AddressTruncation cut = this.truncation;
             for (int i = 0; i < flows.size(); i++) {
                 final long meta = flows.meta(i);
-                batch.writer.flow(FlowMeta.direction(meta), FlowMeta.ipVersion(meta), FlowMeta.protocol(meta),
-                    flows.srcHi(i), flows.srcLo(i), FlowMeta.srcPort(meta), flows.dstHi(i), flows.dstLo(i),
-                    FlowMeta.dstPort(meta), flows.packets(i), flows.wireBytes(i), flows.ipBytes(i));
+                final int version = FlowMeta.ipVersion(meta);
+                label.clear();
+                labels.label(second, i, label); // from the whole addresses, before they are cut
+                batch.writer.flow(FlowMeta.direction(meta), version, FlowMeta.protocol(meta),
+                    cut.hi(version, flows.srcHi(i)), cut.lo(version, flows.srcLo(i)), FlowMeta.srcPort(meta),
+                    cut.hi(version, flows.dstHi(i)), cut.lo(version, flows.dstLo(i)), FlowMeta.dstPort(meta), flows.packets(i), flows.wireBytes(i), flows.ipBytes(i), label.device,
+                    label.approximate && label.device != null, label.service);
             }
             batch.seconds++;
             secondsEncoded.incrementAndGet();
@@ -459,7 +484,7 @@ public final class CollectorSink implements SecondSink, AutoCloseable {
                         if (!active.begun) {
                             // A step report with no second to ride on: an empty batch carries it.
                             active.sequence = takeSequence();
-                            active.writer.begin(active.buffer, settings.agentId(), active.sequence);
+                            active.writer.begin(active.buffer, settings.agentId(), active.sequence, WireFormat.FLAG_CONTEXT);
                             active.begun = true;
                         }
                         full = active;

@@ -114,4 +114,42 @@ class JsonLinesSinkTest {
                 "packets":1,"wireBytes":60,"ipBytes":60}]}
             """), second);
     }
+
+    @Test
+    void shouldNameEachFlowsDeviceAndServiceAndTheServingNetwork() throws Exception {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final org.esimmeter.wire.Device phone = new org.esimmeter.wire.Device("02:00:00:00:00:17", "192.168.8.23",
+            "alices-phone");
+        try (JsonLinesSink sink = new JsonLinesSink(out)) {
+            // DNS flows are the phone's, inferred; the HTTPS flow is example.com with no device known.
+            sink.labelFlowsWith((second, index, into) -> {
+                if (org.esimmeter.agent.meter.FlowMeta.dstPort(second.flows().meta(index)) == 53) {
+                    into.device = phone;
+                    into.approximate = true;
+                } else {
+                    into.service = "example.com";
+                }
+            });
+            final org.esimmeter.agent.meter.CurrentProfile profile =
+                new org.esimmeter.agent.meter.CurrentProfile("8944500000000000001", true);
+            profile.set("8944500000000000001", "23415");
+            final InterfaceMeter meter = new InterfaceMeter("wwan0", profile, new FlowTable(16, 16),
+                new FragmentPorts(16), sink);
+            feed(meter, T, ethernet(PEER_MAC, ROUTER_MAC, ETHERTYPE_IPV4,
+                ipv4(UDP, "10.0.0.2", "8.8.8.8").payload(udp(5000, 53, 100)).build()));
+            feed(meter, T, ethernet(ROUTER_MAC, PEER_MAC, ETHERTYPE_IPV4,
+                ipv4(TCP, "93.184.216.34", "10.0.0.2").payload(tcp(443, 40000, 1000)).build()));
+            meter.seal();
+        }
+        final JsonNode line = MAPPER.readTree(out.toString(StandardCharsets.UTF_8).split("\n")[0]);
+        assertEquals("23415", line.path("network").asText());
+        assertEquals(MAPPER.readTree("""
+            [{"dir":"up","proto":17,"src":"10.0.0.2","srcPort":5000,"dst":"8.8.8.8","dstPort":53,
+              "packets":1,"wireBytes":142,"ipBytes":128,
+              "device":{"key":"02:00:00:00:00:17","address":"192.168.8.23","hostname":"alices-phone"},
+              "approximate":true},
+             {"dir":"down","proto":6,"src":"93.184.216.34","srcPort":443,"dst":"10.0.0.2","dstPort":40000,
+              "packets":1,"wireBytes":1054,"ipBytes":1040,"service":"example.com"}]
+            """), line.path("flows"));
+    }
 }

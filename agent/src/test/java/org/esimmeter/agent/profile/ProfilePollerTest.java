@@ -97,12 +97,23 @@ class ProfilePollerTest {
         insertSim(SIM_A, "23450");
         target.poll();
         assertEquals(SIM_A, profile.get());
+        assertEquals("23450", profile.network());
         insertSim(SIM_B, "26201");
         target.poll();
         assertEquals(SIM_B, profile.get());
+        assertEquals("26201", profile.network());
+        // Same SIM, another network (crossed a border): the network follows, the profile stays.
+        insertSim(SIM_B, "23415");
+        target.poll();
+        assertEquals(SIM_B, profile.get());
+        assertEquals("23415", profile.network());
+        // A modem that puts the operator's name in the code field: the network is unknown, not that text.
+        insertSim(SIM_B, "vodafone UK");
+        target.poll();
+        assertEquals("", profile.network());
 
         final List<String> info = logLines("INFO");
-        assertEquals(2, info.size(), String.join("\n", info));
+        assertEquals(4, info.size(), String.join("\n", info));
         assertTrue(info.get(0).endsWith("wwan0 : active SIM is ICCID " + SIM_A + " (operator 23450 (Telekom.de)), " +
             "was unknown-sim: its bytes count to it from the next second"), info.get(0));
         assertTrue(info.get(1).endsWith("wwan0 : active SIM is ICCID " + SIM_B + " (operator 26201 (Telekom.de)), " +

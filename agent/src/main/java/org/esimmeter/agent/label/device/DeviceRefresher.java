@@ -192,6 +192,14 @@ public final class DeviceRefresher implements AutoCloseable {
                 length += read;
             }
             cleared("devices.conntrack");
+            if (length >= limit) {
+                // Cut at the last whole line: the connections beyond are approximate, and said so once.
+                while (length > 0 && conntrackText[length - 1] != '\n') {
+                    length--;
+                }
+                warnOnce("devices.conntrack:size", "devices.conntrack : " + file + " : longer than " + limit +
+                    " bytes (devices.maxConnections x " + BYTES_PER_CONNECTION + "): the rest is not read");
+            }
             return length;
         } catch (final IOException e) {
             warnOnce("devices.conntrack", "devices.conntrack : " + file + " : " + reason(e) + (e instanceof
