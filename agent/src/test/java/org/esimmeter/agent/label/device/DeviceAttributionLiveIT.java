@@ -163,7 +163,8 @@ class DeviceAttributionLiveIT {
         final DeviceSnapshot snapshot = refresher.snapshot();
         assertTrue(snapshot.conntrackRead);
         // The device table from the router's real neighbour table: MAC and address of each device.
-        assertEquals(List.of(device1Mac + " " + DEVICE1, device2Mac + " " + DEVICE2), List.of(snapshot.devices).stream()
+        assertEquals(List.of(device1Mac + " " + DEVICE1, device2Mac + " " + DEVICE2).stream().sorted().toList(),
+            List.of(snapshot.devices).stream()
             .map(device -> device.key() + " " + device.address()).sorted().toList());
         final Map<String, long[]> byDevice = labelled(new DeviceLabels(refresher, Set.of()), "up0");
         assertEquals(expected(), text(byDevice));
