@@ -24,6 +24,8 @@ import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.agent.decode.Bytes;
+import org.esimmeter.agent.label.FlowLabels;
+import org.esimmeter.agent.label.device.Devices;
 import org.esimmeter.agent.meter.CurrentProfile;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
@@ -188,6 +190,7 @@ public final class AgentMain {
             JsonLinesSink lines = null;
             AgentMetrics metrics = null;
             ProfilePoller profilePoller = null;
+            Devices devices = null;
             try {
                 if (agentConfig.collector() != null) {
                     collector = openCollector(config, agentConfig.collector());
@@ -220,6 +223,15 @@ public final class AgentMain {
                 }
                 if (collector != null) {
                     collector.truncateAddresses(truncation);
+                }
+                // Reads the neighbour tables and connection tracking once now, then on its own thread.
+                devices = Devices.start(agentConfig);
+                final FlowLabels labels = devices.labels();
+                if (lines != null) {
+                    lines.labelFlowsWith(labels);
+                }
+                if (collector != null) {
+                    collector.labelFlowsWith(labels);
                 }
                 final LiveCapture capture;
                 try {
@@ -303,6 +315,9 @@ public final class AgentMain {
                     }
                     if (profilePoller != null) {
                         profilePoller.close();
+                    }
+                    if (devices != null) {
+                        devices.close();
                     }
                 } finally {
                     finished.countDown();

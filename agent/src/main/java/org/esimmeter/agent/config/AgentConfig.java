@@ -24,12 +24,14 @@ public record AgentConfig(
     @JsonProperty("output") Output output,
     @JsonProperty("metrics") Metrics metrics,
     @JsonProperty("logging") LoggingConfig logging,
-    @JsonProperty("privacy") Privacy privacy) {
+    @JsonProperty("privacy") Privacy privacy,
+    @JsonProperty("devices") Devices devices) {
 
     public AgentConfig {
         privacy = privacy == null ? Privacy.DEFAULTS : privacy;
         capture = capture == null ? Capture.DEFAULTS : capture;
         metrics = metrics == null ? Metrics.DEFAULTS : metrics;
+        devices = devices == null ? Devices.DEFAULTS : devices;
         logging = logging == null ? LoggingConfig.DEFAULTS : logging;
         // JSON lines go to stdout by default only when they are the sole output; with a collector, only if asked.
         final String jsonLines = output == null ? null : output.jsonLines();
@@ -98,9 +100,14 @@ public record AgentConfig(
         @JsonProperty("profile") String profile,
         @JsonProperty("profileFrom") ProfileFrom profileFrom,
         @JsonProperty("filter") String filter,
-        @JsonProperty("reconcile") Boolean reconcile) {
+        @JsonProperty("reconcile") Boolean reconcile,
+        @JsonProperty("role") String role) {
 
         public static final String UNKNOWN_SIM = "unknown-sim";
+        /** The cellular side: bytes through NAT are attributed to LAN devices by connection tracking. */
+        public static final String UPLINK = "uplink";
+        /** The LAN/hotspot side: the device of a flow is its end that is not the router. */
+        public static final String LAN = "lan";
 
         public Interface {
             if (name == null || name.isBlank()) {
@@ -111,6 +118,57 @@ public record AgentConfig(
             wireString("interfaces[].profile", profile);
             filter = filter == null ? "" : filter.trim();
             reconcile = reconcile == null ? Boolean.TRUE : reconcile;
+            role = role == null || role.isBlank() ? UPLINK : role.trim();
+            if (!UPLINK.equals(role) && !LAN.equals(role)) {
+                throw new ConfigException("interfaces[].role : " + role + " (expected: uplink or lan)");
+            }
+        }
+
+        public boolean lan() {
+            return LAN.equals(role);
+        }
+    }
+
+    /**
+     * Naming the LAN device behind each flow (README, "Devices"): addresses and MACs from the kernel's neighbour
+     * tables ({@code arp}, the {@code ipv6Neighbours} command), names from DHCP and the optional dnsmasq {@code
+     * leases} file, and through NAT the router's connection tracking ({@code conntrack}), all re-read every {@code
+     * refreshMillis} by a thread of their own. An empty path or command turns that source off.
+     */
+    public record Devices(
+        @JsonProperty("enabled") Boolean enabled,
+        @JsonProperty("conntrack") String conntrack,
+        @JsonProperty("arp") String arp,
+        @JsonProperty("ipv6Neighbours") List<String> ipv6Neighbours,
+        @JsonProperty("leases") String leases,
+        @JsonProperty("refreshMillis") Integer refreshMillis,
+        @JsonProperty("maxDevices") Integer maxDevices,
+        @JsonProperty("maxConnections") Integer maxConnections) {
+
+        public static final String DEFAULT_CONNTRACK = "/proc/net/nf_conntrack";
+        public static final String DEFAULT_ARP = "/proc/net/arp";
+        public static final List<String> DEFAULT_IPV6_NEIGHBOURS = List.of("ip", "-6", "neigh", "show");
+        static final Devices DEFAULTS = new Devices(null, null, null, null, null, null, null, null);
+
+        public Devices {
+            enabled = enabled == null || enabled;
+            conntrack = conntrack == null ? DEFAULT_CONNTRACK : conntrack.trim();
+            arp = arp == null ? DEFAULT_ARP : arp.trim();
+            leases = leases == null ? "" : leases.trim();
+            if (ipv6Neighbours == null) {
+                ipv6Neighbours = DEFAULT_IPV6_NEIGHBOURS;
+            } else {
+                for (final String argument : ipv6Neighbours) {
+                    if (argument == null || argument.isEmpty()) {
+                        throw new ConfigException("devices.ipv6Neighbours : an empty argument (expected: [program, " +
+                            "arguments...], run without a shell, or [] for none)");
+                    }
+                }
+                ipv6Neighbours = List.copyOf(ipv6Neighbours);
+            }
+            refreshMillis = between("devices.refreshMillis", refreshMillis, 1000, 100, 60_000);
+            maxDevices = between("devices.maxDevices", maxDevices, 1024, 1, 65_536);
+            maxConnections = between("devices.maxConnections", maxConnections, 65_536, 16, 1 << 20);
         }
     }
 
