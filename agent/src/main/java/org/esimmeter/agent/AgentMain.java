@@ -24,6 +24,10 @@ import org.esimmeter.agent.capture.LiveCapture;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.agent.decode.Bytes;
+import org.esimmeter.agent.label.DhcpListener;
+import org.esimmeter.agent.label.service.MetadataCapture;
+import org.esimmeter.agent.label.service.ServiceMetrics;
+import org.esimmeter.agent.label.service.ServiceNames;
 import org.esimmeter.agent.meter.CurrentProfile;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
@@ -119,6 +123,13 @@ public final class AgentMain {
                 }
             }
         }
+        for (int i = 0; i < config.services().interfaces().size(); i++) {
+            final String name = config.services().interfaces().get(i);
+            if (!present.contains(name)) {
+                throw new UsageException(file + " : services.interfaces[" + i + "] : " + name + " : no such " +
+                    "interface on this machine (esim-meter-agent interfaces lists them)");
+            }
+        }
         return config;
     }
 
@@ -187,6 +198,7 @@ public final class AgentMain {
             JsonLinesSink lines = null;
             AgentMetrics metrics = null;
             ProfilePoller profilePoller = null;
+            MetadataCapture names = null;
             try {
                 if (agentConfig.collector() != null) {
                     collector = openCollector(config, agentConfig.collector());
@@ -224,6 +236,20 @@ public final class AgentMain {
                 metrics = new AgentMetrics();
                 final MeterRegistry registry = metrics.registry();
                 new InterfaceMetrics(capture.meters()).bindTo(registry);
+                final AgentConfig.Services services = agentConfig.services();
+                if (services.enabled()) {
+                    // Its own handles and threads; off (services.enabled: false), no second handle is opened.
+                    final ServiceNames serviceNames = new ServiceNames(services.cacheEntries(),
+                        services.maxTtlSeconds());
+                    try {
+                        names = MetadataCapture.start(agentConfig.serviceInterfaces(), services.snaplen(),
+                            serviceNames, DhcpListener.NONE);
+                    } catch (final CaptureException e) {
+                        capture.close();
+                        throw new UsageException(e.getMessage(), e);
+                    }
+                    new ServiceMetrics(serviceNames, names).bindTo(registry);
+                }
                 if (collector != null) {
                     new ShipMetrics(collector).bindTo(registry);
                 }
@@ -294,6 +320,9 @@ public final class AgentMain {
                     }
                     if (profilePoller != null) {
                         profilePoller.close();
+                    }
+                    if (names != null) {
+                        names.close();
                     }
                 } finally {
                     finished.countDown();
