@@ -6,7 +6,7 @@ import java.lang.invoke.VarHandle;
 /**
  * A bounded map from a key of one to five longs to a name that expires: set-associative over primitive arrays, so
  * memory is fixed at construction and every operation touches one set of {@value #WAYS} entries. A full set gives
- * up its entry that expires first (the one learned longest ago, for a common time to live).
+ * up its entry that expires first, and of those expiring together the one written longest ago.
  * <p>
  * Written by few threads, read by the capture thread at seal time without a lock: writers serialize on the cache and
  * make the set's sequence number odd while they change it (a seqlock); a reader that sees it odd or changed reads
@@ -25,6 +25,9 @@ final class NameCache {
     /** Per entry, epoch millis after which it is stale; 0 marks an empty entry. */
     private final long[] expires;
     private final String[] names;
+    /** Per entry, when it was written (a count of writes): among entries expiring together, the oldest goes. */
+    private final long[] written;
+    private long writes;
     private int occupied;
 
     /**
@@ -44,6 +47,7 @@ final class NameCache {
         this.keys = new long[capacity * keyLongs];
         this.expires = new long[capacity];
         this.names = new String[capacity];
+        this.written = new long[capacity];
     }
 
     int capacity() {
@@ -93,7 +97,8 @@ final class NameCache {
                 target = entry;
                 break;
             }
-            if (expires[entry] < expires[victim]) {
+            if (expires[entry] < expires[victim] ||
+                expires[entry] == expires[victim] && written[entry] < written[victim]) {
                 victim = entry;
             }
         }
@@ -124,6 +129,7 @@ final class NameCache {
             keys[base + 4] = k4;
         }
         names[target] = name;
+        written[target] = ++writes;
         expires[target] = Math.max(1, expiresAtMillis);
         SEQUENCE.setRelease(sequences, set, sequence + 2);
     }
