@@ -111,7 +111,11 @@ class ServiceLabelsTest {
         for (int i = 0; i < 64; i++) {
             final long remote = v4(198, 18, 0, i);
             names.learnAddress(0, remote, "n" + i + ".test", 300, NOW);
-            second.add(PHONE, 30_000 + i, remote, 443, 6, i % 2 == 0 ? Direction.UP : Direction.DOWN);
+            if (i % 2 == 0) {
+                second.add(PHONE, 30_000 + i, remote, 443, 6, Direction.UP);
+            } else {
+                second.add(remote, 443, PHONE, 30_000 + i, 6, Direction.DOWN);
+            }
         }
         final ServiceLabels labels = new ServiceLabels(names, 8192);
         final FlowLabel label = new FlowLabel();
