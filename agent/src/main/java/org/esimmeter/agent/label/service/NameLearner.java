@@ -13,8 +13,8 @@ import org.esimmeter.agent.label.DhcpListener;
  * {@code byte[]} copy: the parsers index arrays, so a parser bug is an exception caught here, never a read of
  * foreign memory; the decoder reads a direct copy allocated once.
  * <p>
- * Not learned: IPv6 packets with extension headers before TCP/UDP and non-first fragments (the BPF filter passes
- * neither anyway), multicast DNS (port 5353 names LAN devices, never the remote end of a metered flow), QUIC (its
+ * Not learned: IPv6 packets with extension headers other than a lone fragment header before TCP/UDP, and non-first
+ * fragments (no ports: the BPF filter passes neither anyway), multicast DNS (port 5353 names LAN devices, never the remote end of a metered flow), QUIC (its
  * Initial packet, SNI included, is encrypted with keys derived from the connection id: decrypting it per packet is
  * more than a meter should do) and DNS over TLS/HTTPS (encrypted). Single-threaded: one learner per capture thread.
  */
@@ -29,8 +29,19 @@ public final class NameLearner {
     static final int PORT_DHCP_CLIENT = 68;
     private static final int PROTO_TCP = 6;
     private static final int PROTO_UDP = 17;
+    private static final int PROTO_IPV6_FRAGMENT = 44;
 
-    private final ServiceNames names;
+    /** Where learned names go: {@link ServiceNames} in the agent. */
+    public interface Names {
+        /** A DNS answer: {@code name} resolved to the address (IPv4 mapped in {@code lo}). */
+        void learnAddress(long hi, long lo, String name, long ttlSeconds, long nowMillis);
+
+        /** A TLS ClientHello from the client to the server asked for {@code name}. */
+        void learnServerName(long clientHi, long clientLo, int clientPort, long serverHi, long serverLo,
+            int serverPort, String name, long nowMillis);
+    }
+
+    private final Names names;
     private final DhcpListener dhcp;
     private final PacketDecoder decoder = new PacketDecoder();
     private final DecodedPacket packet = new DecodedPacket();
@@ -42,7 +53,7 @@ public final class NameLearner {
     private final DnsAnswers.Sink onAddress;
 
     /** @param maxFrameLength the longest frame decoded (the metadata handle's snaplen); longer ones are cut */
-    public NameLearner(final ServiceNames names, final DhcpListener dhcp, final int maxFrameLength) {
+    public NameLearner(final Names names, final DhcpListener dhcp, final int maxFrameLength) {
         this.names = names;
         this.dhcp = dhcp;
         this.onAddress = (ipVersion, hi, lo, name, ttlSeconds) -> {
@@ -86,6 +97,9 @@ public final class NameLearner {
             transport = network + ((frame[network] & 0x0F) << 2);
         } else if ((frame[network + 6] & 0xFF) == protocol) {
             transport = network + 40;
+        } else if ((frame[network + 6] & 0xFF) == PROTO_IPV6_FRAGMENT && network + 48 <= length &&
+            (frame[network + 40] & 0xFF) == protocol) {
+            transport = network + 48; // the first fragment of a large DNS answer: its complete records count
         } else {
             return NOTHING; // extension headers: see the class comment
         }

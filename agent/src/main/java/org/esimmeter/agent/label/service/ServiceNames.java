@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * it announced is sealed) and capped at {@code maxTtlSeconds}; an SNI name lives {@code maxTtlSeconds} (a connection
  * outlives any TTL). Written by the metadata threads, read lock-free by the capture thread ({@link NameCache}).
  */
-public final class ServiceNames {
+public final class ServiceNames implements NameLearner.Names {
     /** Floor of a DNS name's life: the connection it announces starts after the answer and is labelled later. */
     public static final int MIN_TTL_SECONDS = 60;
     static final int PROTO_TCP = 6;
@@ -36,7 +36,7 @@ public final class ServiceNames {
         this.maxTtlMillis = maxTtlSeconds * 1000L;
     }
 
-    /** A DNS answer: {@code name} resolved to the address (IPv4 mapped in {@code lo}). */
+    @Override
     public void learnAddress(final long hi, final long lo, final String name, final long ttlSeconds,
         final long nowMillis) {
         final long ttlMillis = Math.min(maxTtlMillis, Math.max(MIN_TTL_SECONDS, ttlSeconds) * 1000L);
@@ -48,6 +48,7 @@ public final class ServiceNames {
      * A TLS ClientHello from the client to the server asked for {@code name}. Also names the server's address when
      * DNS has not (DNS over HTTPS, a resolver cache on another interface), without overriding what DNS said.
      */
+    @Override
     public void learnServerName(final long clientHi, final long clientLo, final int clientPort, final long serverHi,
         final long serverLo, final int serverPort, final String name, final long nowMillis) {
         final long expiresAtMillis = nowMillis + maxTtlMillis;
