@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * It counts no byte: the meter's handle sees the same packets and is the only one that bills them.
  * <p>
  * Each handle is opened here, then owned by its thread alone (libpcap handles are not thread-safe): read in blocking
- * mode with a {@value #TIMEOUT_MILLIS} ms timeout so the thread sees {@link #close()} promptly, statistics read once a
- * second, closed by the thread as it ends. Metadata packets are few, so pcap4j's copy of each into a {@code byte[]}
+ * mode with a {@value #TIMEOUT_MILLIS} ms timeout, statistics read once a second, closed by the thread as it ends.
+ * On an idle link libpcap (TPACKET_V3, immediate mode) may wait past that timeout, so {@link #close()} also calls
+ * {@code pcap_breakloop}, the one libpcap call meant for another thread, which wakes the read. Metadata packets are few, so pcap4j's copy of each into a {@code byte[]}
  * (the allocation the meter's hot loop avoids) is what the parsers want here: bounds-checked arrays.
  */
 public final class MetadataCapture implements AutoCloseable {
@@ -90,7 +91,12 @@ public final class MetadataCapture implements AutoCloseable {
                         nextStatisticsMillis = nowMillis + STATISTICS_INTERVAL_MILLIS;
                     }
                 }
-            } catch (final PcapNativeException | EOFException | RuntimeException e) {
+            } catch (final EOFException e) {
+                // pcap_breakloop from close(): libpcap's PCAP_ERROR_BREAK, which pcap4j reports as the end.
+                if (running) {
+                    LOG.warn("{} : metadata capture ended, no more service names learned on it", name);
+                }
+            } catch (final PcapNativeException | RuntimeException e) {
                 // Names stop being learned here; metering goes on. Flows keep the names already learned.
                 LOG.warn("{} : metadata capture failed, no more service names learned on it: {}", name,
                     e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' '));
@@ -235,6 +241,15 @@ public final class MetadataCapture implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        for (final Watcher watcher : watchers) {
+            try {
+                if (watcher.handle.isOpen()) {
+                    watcher.handle.breakLoop();
+                }
+            } catch (final org.pcap4j.core.NotOpenException | RuntimeException e) {
+                // The thread closed it meanwhile: nothing to wake.
+            }
+        }
         for (final Watcher watcher : watchers) {
             try {
                 watcher.thread.join(JOIN_MILLIS);
