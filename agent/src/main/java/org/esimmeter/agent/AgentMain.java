@@ -26,6 +26,10 @@ import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.agent.decode.Bytes;
 import org.esimmeter.agent.label.FlowLabels;
 import org.esimmeter.agent.label.device.Devices;
+import org.esimmeter.agent.label.service.MetadataCapture;
+import org.esimmeter.agent.label.service.ServiceLabels;
+import org.esimmeter.agent.label.service.ServiceMetrics;
+import org.esimmeter.agent.label.service.ServiceNames;
 import org.esimmeter.agent.meter.CurrentProfile;
 import org.esimmeter.agent.meter.DirectionRule;
 import org.esimmeter.agent.meter.FlowTable;
@@ -122,6 +126,13 @@ public final class AgentMain {
                 }
             }
         }
+        for (int i = 0; i < config.services().interfaces().size(); i++) {
+            final String name = config.services().interfaces().get(i);
+            if (!present.contains(name)) {
+                throw new UsageException(file + " : services.interfaces[" + i + "] : " + name + " : no such " +
+                    "interface on this machine (esim-meter-agent interfaces lists them)");
+            }
+        }
         return config;
     }
 
@@ -191,6 +202,7 @@ public final class AgentMain {
             AgentMetrics metrics = null;
             ProfilePoller profilePoller = null;
             Devices devices = null;
+            MetadataCapture names = null;
             try {
                 if (agentConfig.collector() != null) {
                     collector = openCollector(config, agentConfig.collector());
@@ -226,7 +238,12 @@ public final class AgentMain {
                 }
                 // Reads the neighbour tables and connection tracking once now, then on its own thread.
                 devices = Devices.start(agentConfig);
-                final FlowLabels labels = devices.labels();
+                final AgentConfig.Services services = agentConfig.services();
+                // Names learned by the metadata capture (started below, once the meter's handles are open).
+                final ServiceNames serviceNames = services.enabled() ?
+                    new ServiceNames(services.cacheEntries(), services.maxTtlSeconds()) : null;
+                final FlowLabels labels = FlowLabels.both(devices.labels(), serviceNames == null ? FlowLabels.NONE :
+                    new ServiceLabels(serviceNames, services.cacheEntries()));
                 if (lines != null) {
                     lines.labelFlowsWith(labels);
                 }
@@ -245,6 +262,17 @@ public final class AgentMain {
                 metrics = new AgentMetrics();
                 final MeterRegistry registry = metrics.registry();
                 new InterfaceMetrics(capture.meters()).bindTo(registry);
+                if (serviceNames != null) {
+                    // Its own handles and threads; off (services.enabled: false), no second handle is opened.
+                    try {
+                        names = MetadataCapture.start(agentConfig.serviceInterfaces(), services.snaplen(),
+                            serviceNames, devices.dhcp());
+                    } catch (final CaptureException e) {
+                        capture.close();
+                        throw new UsageException(e.getMessage(), e);
+                    }
+                    new ServiceMetrics(serviceNames, names).bindTo(registry);
+                }
                 if (collector != null) {
                     new ShipMetrics(collector).bindTo(registry);
                 }
@@ -318,6 +346,9 @@ public final class AgentMain {
                     }
                     if (devices != null) {
                         devices.close();
+                    }
+                    if (names != null) {
+                        names.close();
                     }
                 } finally {
                     finished.countDown();

@@ -60,6 +60,8 @@ final class CheckConfigCommand implements Callable<Integer> {
                 ", spool " + collector.resolveSpoolDirectory(System.getenv()) +
                 (collector.spoolDirectory() == null ? " (default)" : "") +
                 " (cap " + collector.spoolMaxBytes() + " bytes)") +
+            "; service names " + (config.services().enabled() ? "on " + String.join(", ",
+                config.serviceInterfaces()) + " (snaplen " + config.services().snaplen() + ")" : "off") +
             "; JSON lines " + (config.output().enabled() ? config.output().jsonLines() : "none") +
             "; log level " + (level == null ? "info (default)" : level.label());
     }

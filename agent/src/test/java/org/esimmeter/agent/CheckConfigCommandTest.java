@@ -30,7 +30,7 @@ class CheckConfigCommandTest {
     @Test
     void shouldSummarizeAMinimalFileWithItsDefaults() throws IOException {
         assertAccepted(check("interfaces:\n  - name: lo\n"), "1 interface: lo -> lo; snaplen 128, buffer 4194304 " +
-            "bytes, filter none; no collector; JSON lines -; log level info (default)");
+            "bytes, filter none; no collector; service names on lo (snaplen 1500); JSON lines -; log level info (default)");
     }
 
     @Test
@@ -43,7 +43,8 @@ class CheckConfigCommandTest {
                 "logging:\n  level: DEBUG\n"),
             "2 interfaces: lo -> loopback (filter 'udp'), any -> any; snaplen 256, buffer 1048576 bytes, filter " +
                 "'not port 22'; collector http://127.0.0.1:7470 as router-1, token in the file, spool " + spool +
-                " (cap 1048576 bytes); JSON lines /var/log/x.jsonl; log level debug");
+                " (cap 1048576 bytes); service names on lo, any (snaplen 1500); JSON lines /var/log/x.jsonl; log level " +
+                "debug");
     }
 
     @Test
@@ -65,7 +66,7 @@ class CheckConfigCommandTest {
                 "      intervalSeconds: 2\n"),
             "2 interfaces: lo -> ICCID from sh -c cat /run/sim every 5 s (until then unknown-sim), any -> ICCID " +
                 "from /run/esim/active every 2 s (until then home); snaplen 128, buffer 4194304 bytes, filter none; " +
-                "no collector; JSON lines -; log level info (default)");
+                "no collector; service names on lo, any (snaplen 1500); JSON lines -; log level info (default)");
     }
 
     @Test

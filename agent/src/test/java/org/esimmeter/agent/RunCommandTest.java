@@ -40,7 +40,7 @@ class RunCommandTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "unknown key|captur:\\n  snaplen: 128\\ninterfaces:\\n  - name: lo\\n|captur : unknown key (did you mean capture?)",
-        "unknown key, far from any|interfaces:\\n  - name: lo\\nsnaplen: 128\\n|snaplen : unknown key (expected one of: capture, interfaces, collector, output, metrics, logging, privacy, devices)",
+        "unknown key, far from any|interfaces:\\n  - name: lo\\nsnaplen: 128\\n|snaplen : unknown key (expected one of: capture, interfaces, collector, output, metrics, services, logging, privacy, devices)",
         "typo inside the collector section wins over the key it misses|interfaces:\\n  - name: lo\\ncollector:\\n  url: http://127.0.0.1:7470\\n  agentid: r1\\n  tokenEnv: T\\n|collector.agentid : unknown key (did you mean agentId?)",
         "typo in an interface|interfaces:\\n  - name: lo\\n    profil: esim-eu\\n|interfaces[0].profil : unknown key (did you mean profile?)",
         "text for a number|capture:\\n  pollMillis: soon\\ninterfaces:\\n  - name: lo\\n|capture.pollMillis : \"soon\" (expected: a whole number)",

@@ -23,6 +23,7 @@ public record AgentConfig(
     @JsonProperty("collector") Collector collector,
     @JsonProperty("output") Output output,
     @JsonProperty("metrics") Metrics metrics,
+    @JsonProperty("services") Services services,
     @JsonProperty("logging") LoggingConfig logging,
     @JsonProperty("privacy") Privacy privacy,
     @JsonProperty("devices") Devices devices) {
@@ -30,6 +31,7 @@ public record AgentConfig(
     public AgentConfig {
         privacy = privacy == null ? Privacy.DEFAULTS : privacy;
         capture = capture == null ? Capture.DEFAULTS : capture;
+        services = services == null ? Services.DEFAULTS : services;
         metrics = metrics == null ? Metrics.DEFAULTS : metrics;
         devices = devices == null ? Devices.DEFAULTS : devices;
         logging = logging == null ? LoggingConfig.DEFAULTS : logging;
@@ -401,6 +403,58 @@ public record AgentConfig(
             }
             return InetSocketAddress.createUnresolved(host, Integer.parseInt(port));
         }
+    }
+
+    /**
+     * Which service (domain) used the data: a second capture handle per interface, whose filter passes only DNS
+     * responses, TLS ClientHellos and DHCP, learns names from them (names only, never payload) and labels flows
+     * with them. {@code enabled: false} opens no such handle at all. {@code interfaces} adds interfaces that are only
+     * watched for names, not metered (the LAN bridge, where DHCP and the router's DNS answers to devices travel).
+     */
+    public record Services(
+        @JsonProperty("enabled") Boolean enabled,
+        @JsonProperty("snaplen") Integer snaplen,
+        @JsonProperty("cacheEntries") Integer cacheEntries,
+        @JsonProperty("maxTtlSeconds") Integer maxTtlSeconds,
+        @JsonProperty("interfaces") List<String> interfaces) {
+
+        public static final int MAX_SNAPLEN = 4096;
+        static final Services DEFAULTS = new Services(null, null, null, null, null);
+
+        public Services {
+            enabled = enabled == null || enabled;
+            // 1500 holds an MTU-sized segment: a DNS answer or the first segment of a ClientHello.
+            snaplen = between("services.snaplen", snaplen, 1500, 256, MAX_SNAPLEN);
+            cacheEntries = between("services.cacheEntries", cacheEntries, 8192, 256, 1 << 20);
+            maxTtlSeconds = between("services.maxTtlSeconds", maxTtlSeconds, 3600, 60, 86_400);
+            if (interfaces == null) {
+                interfaces = List.of();
+            } else {
+                for (final String name : interfaces) {
+                    if (name == null || name.isBlank()) {
+                        throw new ConfigException("services.interfaces : an empty name (expected: interface names " +
+                            "as `esim-meter-agent interfaces` lists them)");
+                    }
+                }
+                interfaces = interfaces.stream().map(String::trim).distinct().toList();
+            }
+        }
+    }
+
+    /**
+     * The interfaces the metadata capture watches: the metered ones, then {@code services.interfaces} not among
+     * them; none when services are off.
+     */
+    public List<String> serviceInterfaces() {
+        if (!services.enabled()) {
+            return List.of();
+        }
+        final java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+        for (final Interface iface : interfaces) {
+            names.add(iface.name());
+        }
+        names.addAll(services.interfaces());
+        return List.copyOf(names);
     }
 
     /** An http(s) base URL without query or fragment; the agent appends /v1/ingest. */

@@ -19,4 +19,18 @@ public interface FlowLabels {
      * @param into      cleared by the caller; set what is known
      */
     void label(SecondRecord second, int flowIndex, FlowLabel into);
+
+    /** {@code first}, then {@code second}, on the same holder: e.g. the device, then the service. */
+    static FlowLabels both(final FlowLabels first, final FlowLabels second) {
+        if (first == NONE) {
+            return second;
+        }
+        if (second == NONE) {
+            return first;
+        }
+        return (record, flowIndex, into) -> {
+            first.label(record, flowIndex, into);
+            second.label(record, flowIndex, into);
+        };
+    }
 }

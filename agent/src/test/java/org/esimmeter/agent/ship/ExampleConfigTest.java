@@ -53,6 +53,7 @@ class ExampleConfigTest {
         final AgentRun run = AgentRun.execute("check-config", file.toString());
         assertEquals(0, run.exit(), run::toString);
         assertEquals(file + " : ok (2 interfaces: lo -> esim-travel-eu, any -> esim-home; snaplen 128, buffer " +
-            "4194304 bytes, filter none; no collector; JSON lines -; log level info)\n", run.out(), run::toString);
+            "4194304 bytes, filter none; no collector; service names on lo, any (snaplen 1500); JSON lines -; log " +
+            "level info)\n", run.out(), run::toString);
     }
 }
