@@ -236,7 +236,14 @@ public final class AgentMain {
                 if (collector != null) {
                     collector.truncateAddresses(truncation);
                 }
-                // Reads the neighbour tables and connection tracking once now, then on its own thread.
+                final LiveCapture capture;
+                try {
+                    capture = LiveCapture.open(agentConfig, tee(lines, collector), profiles);
+                } catch (final CaptureException e) {
+                    throw new UsageException(e.getMessage(), e);
+                }
+                // Once the handles opened (a capture error is the one line an operator sees), before the first packet
+                // is read: reads the neighbour tables and connection tracking once now, then on its own thread.
                 devices = Devices.start(agentConfig);
                 final AgentConfig.Services services = agentConfig.services();
                 // Names learned by the metadata capture (started below, once the meter's handles are open).
@@ -249,12 +256,6 @@ public final class AgentMain {
                 }
                 if (collector != null) {
                     collector.labelFlowsWith(labels);
-                }
-                final LiveCapture capture;
-                try {
-                    capture = LiveCapture.open(agentConfig, tee(lines, collector), profiles);
-                } catch (final CaptureException e) {
-                    throw new UsageException(e.getMessage(), e);
                 }
                 // After the handles opened (a bad interface fails first), before the first packet is read: the
                 // first poll answers here, so the first seconds carry the SIM (the kernel buffers meanwhile).
