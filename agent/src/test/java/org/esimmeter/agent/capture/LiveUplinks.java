@@ -72,10 +72,16 @@ public final class LiveUplinks {
         run("ip", "-n", r, "link", "set", "up0", "up");
         run("ip", "-n", i, "link", "set", "down0", "up");
 
+        // UDP-DATAGRAM, not UDP: an unconnected socket. A connected one gets ECONNREFUSED for any datagram that
+        // arrived before the other socat bound its port (the kernel's first IPv6 packets on a new wwan0), and socat
+        // exits on it: under load the tunnel then never came up. (No sourceport option: socat's datagram addresses
+        // refuse the peer's 41000 with it, "wrong sourceport"; bind fixes our own.)
         network.start("socat-router", r, "socat", "TUN:" + ROUTER_WWAN0 + "/30,tun-name=wwan0,iff-up,iff-no-pi",
-            "UDP:" + INTERNET_UP0 + ":" + TUNNEL_PORT + ",sourceport=" + TUNNEL_PORT + ",bind=" + ROUTER_UP0);
+            "UDP-DATAGRAM:" + INTERNET_UP0 + ":" + TUNNEL_PORT + ",bind=" + ROUTER_UP0 +
+                ":" + TUNNEL_PORT);
         network.start("socat-internet", i, "socat", "TUN:" + INTERNET_WWAN0 + "/30,tun-name=wwan0,iff-up,iff-no-pi",
-            "UDP:" + ROUTER_UP0 + ":" + TUNNEL_PORT + ",sourceport=" + TUNNEL_PORT + ",bind=" + INTERNET_UP0);
+            "UDP-DATAGRAM:" + ROUTER_UP0 + ":" + TUNNEL_PORT + ",bind=" + INTERNET_UP0 +
+                ":" + TUNNEL_PORT);
         for (final String namespace : List.of(r, i)) {
             final String name = namespace.equals(r) ? "socat-router" : "socat-internet";
             await("socat to create wwan0 in " + namespace, Duration.ofSeconds(10),
