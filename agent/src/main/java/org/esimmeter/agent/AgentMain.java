@@ -251,6 +251,11 @@ public final class AgentMain {
                     new ServiceNames(services.cacheEntries(), services.maxTtlSeconds()) : null;
                 final FlowLabels labels = FlowLabels.both(devices.labels(), serviceNames == null ? FlowLabels.NONE :
                     new ServiceLabels(serviceNames, services.cacheEntries()));
+                if (devices.labels() != FlowLabels.NONE) {
+                    // A second is labelled once the device table read after its end: its new connections included.
+                    capture.holdSecondsForLabels(labels::readyThroughMillis,
+                        agentConfig.devices().refreshMillis() + 1000L);
+                }
                 if (lines != null) {
                     lines.labelFlowsWith(labels);
                 }

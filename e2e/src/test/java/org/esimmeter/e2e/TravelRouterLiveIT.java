@@ -80,7 +80,6 @@ class TravelRouterLiveIT {
     private static final int WEBHOOK_PORT = 47471;
     private static final int SERVICE_PORT = 443;
     private static final int ETHERNET = 14;
-    private static final int SEAL_GRACE_MILLIS = 1000;
     private static final int IP_UDP_HEADERS = 28;
 
     private static final String ROUTER_UP = "10.77.2.1";
@@ -170,13 +169,6 @@ class TravelRouterLiveIT {
             "    profileFrom:",
             "      command: [" + modem + "]",
             "      intervalSeconds: 1",
-            // The device table is re-read half-way through the seal grace (default 250 ms: at +125 ms) and a second
-            // is labelled with the last table read before its seal; on this 2-core machine shared with other builds
-            // the first second with LAN traffic after the start got no device for its flows in 4 of 7 runs at the
-            // default (later seconds were exact): consistent with that read finishing after the seal, so the
-            // connection was in no table the labels saw. 1000 ms leaves the read 500 ms.
-            "capture:",
-            "  sealGraceMillis: " + SEAL_GRACE_MILLIS,
             "collector:",
             "  url: \"http://127.0.0.1:" + COLLECTOR_PORT + "\"",
             "  agentId: " + AGENT,

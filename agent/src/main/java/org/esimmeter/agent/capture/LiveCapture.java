@@ -476,6 +476,17 @@ public final class LiveCapture implements AutoCloseable {
         return meters;
     }
 
+    /**
+     * Holds each sealed second until the flow labels can know its connections ({@link
+     * InterfaceMeter#holdForLabels}); call before {@link #run()}.
+     */
+    public void holdSecondsForLabels(final java.util.function.LongSupplier readyThroughMillis,
+        final long maxHoldMillis) {
+        for (final Metered metered : interfaces) {
+            metered.meter.holdForLabels(readyThroughMillis, maxHoldMillis);
+        }
+    }
+
     /** Asks {@link #run()} to finish; safe from any thread (a signal handler, a shutdown hook). */
     public void stop() {
         running = false;

@@ -20,6 +20,15 @@ public interface FlowLabels {
      */
     void label(SecondRecord second, int flowIndex, FlowLabel into);
 
+    /**
+     * Wall-clock time (ms) up to which what these labels read is complete: a connection opened before it is in
+     * their tables. The meter holds a second it sealed until this passes the second's end (bounded), so the first
+     * second of a new connection is named like the rest. {@link Long#MAX_VALUE}: nothing to wait for.
+     */
+    default long readyThroughMillis() {
+        return Long.MAX_VALUE;
+    }
+
     /** {@code first}, then {@code second}, on the same holder: e.g. the device, then the service. */
     static FlowLabels both(final FlowLabels first, final FlowLabels second) {
         if (first == NONE) {
@@ -28,9 +37,17 @@ public interface FlowLabels {
         if (second == NONE) {
             return first;
         }
-        return (record, flowIndex, into) -> {
-            first.label(record, flowIndex, into);
-            second.label(record, flowIndex, into);
+        return new FlowLabels() {
+            @Override
+            public void label(final SecondRecord record, final int flowIndex, final FlowLabel into) {
+                first.label(record, flowIndex, into);
+                second.label(record, flowIndex, into);
+            }
+
+            @Override
+            public long readyThroughMillis() {
+                return Math.min(first.readyThroughMillis(), second.readyThroughMillis());
+            }
         };
     }
 }

@@ -2,6 +2,7 @@ package org.esimmeter.agent.meter;
 
 import org.esimmeter.agent.decode.DecodedPacket;
 import org.esimmeter.agent.decode.PacketDecoder;
+import java.util.function.LongSupplier;
 import org.esimmeter.wire.TrafficCounters;
 
 /**
@@ -9,29 +10,63 @@ import org.esimmeter.wire.TrafficCounters;
  * non-IP and unparsed. When a packet of another second arrives, or the wall clock has passed the open second, the
  * second is sealed: handed to the {@link SecondSink} as a {@link SecondRecord} view and cleared for reuse.
  * <p>
+ * With {@link #holdForLabels}, a sealed second is first held (a second set of tables) until the flow labels can
+ * know its connections: the device table's read that began after the second ended has completed, or a bound
+ * passed, or the next second ended too. Without that, a connection opened during a second was not yet in the
+ * connection-tracking snapshot its seal read, and the first second of every new connection had no device. Packets
+ * of the held second that arrive late join it.
+ * <p>
  * Owned by one capture thread. Steady state allocates nothing: the tables are reused every second.
  */
 public final class InterfaceMeter implements SecondRecord {
     public static final long NO_SECOND = Long.MIN_VALUE;
 
+    /** One second's accumulators; the meter keeps two when it holds sealed seconds, and swaps them. */
+    private static final class Tables {
+        long second = NO_SECOND;
+        // Latched when the second opens: a profile switch takes effect at the next second, so none is split.
+        String profile;
+        String network;
+        final FlowTable flows;
+        final TrafficCounters total = new TrafficCounters();
+        final TrafficCounters nonIp = new TrafficCounters();
+        final TrafficCounters unparsed = new TrafficCounters();
+        final TrafficCounters uncaptured = new TrafficCounters();
+
+        Tables(final FlowTable flows, final String profile, final String network) {
+            this.flows = flows;
+            this.profile = profile;
+            this.network = network;
+        }
+
+        boolean isEmpty() {
+            return total.isEmpty() && uncaptured.isEmpty();
+        }
+
+        void clear() {
+            total.clear();
+            uncaptured.clear();
+            nonIp.clear();
+            unparsed.clear();
+            flows.clear();
+            second = NO_SECOND;
+        }
+    }
+
     private final String interfaceName;
     private final CurrentProfile currentProfile;
-    // Latched when a second opens: a profile switch takes effect at the next second, so no second is split.
-    private String profile;
-    private String network;
     private final SecondSink sink;
-    private final FlowTable flows;
     private final FragmentPorts fragmentPorts;
-    private final TrafficCounters total = new TrafficCounters();
-    private final TrafficCounters nonIp = new TrafficCounters();
-    private final TrafficCounters unparsed = new TrafficCounters();
-    private final TrafficCounters uncaptured = new TrafficCounters();
+    private Tables open;
+    private Tables held; // the sealed second waiting for labels; null unless holding
+    private Tables view; // what the SecondRecord accessors show: the second being handed over, else the open one
+    private LongSupplier labelsReadyThroughMillis;
+    private long maxHoldMillis;
     private final TrafficCounters sealedTotal = new TrafficCounters();
     private final TrafficCounters sealedNonIp = new TrafficCounters();
     private final TrafficCounters sealedUnparsed = new TrafficCounters();
     private final TrafficCounters sealedOverflow = new TrafficCounters();
     private final TrafficCounters sealedUncaptured = new TrafficCounters();
-    private long openSecond = NO_SECOND;
     private long pcapReceived;
     private long pcapDropped;
     private long secondsSealed;
@@ -53,11 +88,22 @@ public final class InterfaceMeter implements SecondRecord {
         final FragmentPorts fragmentPorts, final SecondSink sink) {
         this.interfaceName = interfaceName;
         this.currentProfile = profile;
-        this.profile = profile.get();
-        this.network = profile.network();
-        this.flows = flows;
+        this.open = new Tables(flows, profile.get(), profile.network());
+        this.view = open;
         this.fragmentPorts = fragmentPorts;
         this.sink = sink;
+    }
+
+    /**
+     * Holds each sealed second until {@code readyThroughMillis} (the labels' {@link
+     * org.esimmeter.agent.label.FlowLabels#readyThroughMillis}) reaches its end, at most {@code maxHoldMillis} past
+     * it, or until the next second is sealed too. Allocates the second set of tables; call before capture starts.
+     */
+    public void holdForLabels(final LongSupplier readyThroughMillis, final long maxHoldMillis) {
+        this.labelsReadyThroughMillis = readyThroughMillis;
+        this.maxHoldMillis = maxHoldMillis;
+        this.held = new Tables(new FlowTable(Math.min(4096, open.flows.maxFlows()), open.flows.maxFlows()), null,
+            null);
     }
 
     /**
@@ -68,24 +114,30 @@ public final class InterfaceMeter implements SecondRecord {
      */
     public void account(final long epochSecond, final int wireLength, final int status, final DecodedPacket packet,
         final int direction) {
-        if (epochSecond != openSecond) {
-            seal();
-            open(epochSecond);
+        Tables tables = open;
+        if (epochSecond != open.second) {
+            if (held != null && epochSecond == held.second) {
+                tables = held; // late, but its second is still here: it joins it
+            } else {
+                sealOpen();
+                open(epochSecond);
+                tables = open; // sealOpen may have swapped the tables
+            }
         }
         if (status == PacketDecoder.IP) {
             final int ipLength = packet.ipLength();
-            total.add(direction, 1, wireLength, ipLength);
-            accountFlow(epochSecond, wireLength, ipLength, packet, direction);
+            tables.total.add(direction, 1, wireLength, ipLength);
+            accountFlow(tables.flows, epochSecond, wireLength, ipLength, packet, direction);
         } else {
-            total.add(direction, 1, wireLength, 0);
-            (status == PacketDecoder.NON_IP ? nonIp : unparsed).add(direction, 1, wireLength, 0);
+            tables.total.add(direction, 1, wireLength, 0);
+            (status == PacketDecoder.NON_IP ? tables.nonIp : tables.unparsed).add(direction, 1, wireLength, 0);
         }
     }
 
     private void open(final long epochSecond) {
-        openSecond = epochSecond;
-        profile = currentProfile.get(); // volatile reads once per second, none per packet
-        network = currentProfile.network();
+        open.second = epochSecond;
+        open.profile = currentProfile.get(); // volatile reads once per second, none per packet
+        open.network = currentProfile.network();
     }
 
     /**
@@ -97,13 +149,13 @@ public final class InterfaceMeter implements SecondRecord {
         if (traffic.isEmpty()) {
             return;
         }
-        if (openSecond == NO_SECOND) {
+        if (open.second == NO_SECOND) {
             open(Math.floorDiv(nowEpochMillis, 1000));
         }
-        uncaptured.add(traffic);
+        open.uncaptured.add(traffic);
     }
 
-    private void accountFlow(final long epochSecond, final int wireLength, final int ipLength,
+    private void accountFlow(final FlowTable flows, final long epochSecond, final int wireLength, final int ipLength,
         final DecodedPacket packet, final int direction) {
         int srcPort = packet.srcPort();
         int dstPort = packet.dstPort();
@@ -126,43 +178,75 @@ public final class InterfaceMeter implements SecondRecord {
         flows.add(packet.srcHi(), packet.srcLo(), packet.dstHi(), packet.dstLo(), meta, 1, wireLength, ipLength);
     }
 
-    /** Seals the open second once the wall clock is {@code graceMillis} past its end: quiet links still report. */
+    /**
+     * Seals the open second once the wall clock is {@code graceMillis} past its end (quiet links still report), and
+     * hands over a held second once its labels are ready or it was held long enough.
+     */
     public void sealIfDue(final long nowEpochMillis, final long graceMillis) {
-        if (openSecond != NO_SECOND && nowEpochMillis >= (openSecond + 1) * 1000 + graceMillis) {
-            seal();
-        } else if (openSecond == NO_SECOND && lastSecondFlows != 0 &&
+        if (open.second != NO_SECOND && nowEpochMillis >= (open.second + 1) * 1000 + graceMillis) {
+            sealOpen();
+        } else if (open.second == NO_SECOND && (held == null || held.second == NO_SECOND) && lastSecondFlows != 0 &&
             nowEpochMillis >= (lastSealedSecond + 2) * 1000 + graceMillis) {
             lastSecondFlows = 0; // the second after the last sealed one passed without a packet: no flow in it
         }
+        if (held != null && held.second != NO_SECOND) {
+            final long end = (held.second + 1) * 1000;
+            if (labelsReadyThroughMillis.getAsLong() >= end || nowEpochMillis >= end + maxHoldMillis) {
+                handOver(held);
+            }
+        }
     }
 
-    /** Hands the open second to the sink (if it saw any packet or uncaptured traffic) and starts afresh. */
+    /** Hands every second still here, held and open, to the sink (if it saw any traffic) and starts afresh. */
     public void seal() {
-        if (openSecond == NO_SECOND) {
+        if (held != null) {
+            handOver(held);
+        }
+        handOver(open);
+    }
+
+    /** The open second ends: handed over now, or held (handing over the one held before, whose time is up). */
+    private void sealOpen() {
+        if (open.second == NO_SECOND) {
             return;
         }
-        if (!total.isEmpty() || !uncaptured.isEmpty()) {
+        if (held == null) {
+            handOver(open);
+            return;
+        }
+        handOver(held);
+        final Tables sealed = open;
+        open = held;
+        held = sealed;
+        view = open;
+    }
+
+    private void handOver(final Tables tables) {
+        if (tables.second == NO_SECOND) {
+            return;
+        }
+        if (!tables.isEmpty()) {
             secondsSealed++;
-            sink.onSecond(this);
-            final int flowCount = flows.size();
-            lastSealedSecond = openSecond;
+            view = tables;
+            try {
+                sink.onSecond(this);
+            } finally {
+                view = open;
+            }
+            final int flowCount = tables.flows.size();
+            lastSealedSecond = tables.second;
             lastSecondFlows = flowCount;
             if (flowCount > peakSecondFlows) {
                 peakSecondFlows = flowCount;
             }
             // Lifetime sums move once per second, off the per-packet path; self-metrics read them.
-            sealedTotal.add(total);
-            sealedNonIp.add(nonIp);
-            sealedUnparsed.add(unparsed);
-            sealedOverflow.add(flows.overflow());
-            sealedUncaptured.add(uncaptured);
+            sealedTotal.add(tables.total);
+            sealedNonIp.add(tables.nonIp);
+            sealedUnparsed.add(tables.unparsed);
+            sealedOverflow.add(tables.flows.overflow());
+            sealedUncaptured.add(tables.uncaptured);
         }
-        total.clear();
-        uncaptured.clear();
-        nonIp.clear();
-        unparsed.clear();
-        flows.clear();
-        openSecond = NO_SECOND;
+        tables.clear();
     }
 
     /** Latest cumulative libpcap statistics of this interface's handles, reported with each second. */
@@ -215,7 +299,7 @@ public final class InterfaceMeter implements SecondRecord {
 
     /** The flow table's bound per second ({@code capture.maxFlowsPerSecond}); flows beyond it count as overflow. */
     public int maxFlowsPerSecond() {
-        return flows.maxFlows();
+        return open.flows.maxFlows();
     }
 
     @Override
@@ -223,10 +307,10 @@ public final class InterfaceMeter implements SecondRecord {
         return interfaceName;
     }
 
-    /** The profile of the open (or last sealed) second; see {@link #currentProfile()} for the one now in force. */
+    /** The profile of the second being handed over (else the open one); {@link #currentProfile()}: now in force. */
     @Override
     public String profile() {
-        return profile;
+        return view.profile;
     }
 
     /** The profile the next second will open under. */
@@ -242,41 +326,41 @@ public final class InterfaceMeter implements SecondRecord {
         return currentProfile.discovered() ? "discovered" : currentProfile.get();
     }
 
-    /** The serving network of the open (or last sealed) second. */
+    /** The serving network of the second being handed over (else the open one). */
     @Override
     public String network() {
-        return network;
+        return view.network;
     }
 
     @Override
     public long epochSecond() {
-        return openSecond;
+        return view.second;
     }
 
     @Override
     public TrafficCounters total() {
-        return total;
+        return view.total;
     }
 
     @Override
     public TrafficCounters nonIp() {
-        return nonIp;
+        return view.nonIp;
     }
 
     @Override
     public TrafficCounters unparsed() {
-        return unparsed;
+        return view.unparsed;
     }
 
     /** Kernel-counted traffic of this second that no capture handle saw; not part of {@link #total()}. */
     @Override
     public TrafficCounters uncaptured() {
-        return uncaptured;
+        return view.uncaptured;
     }
 
     @Override
     public FlowTable flows() {
-        return flows;
+        return view.flows;
     }
 
     @Override

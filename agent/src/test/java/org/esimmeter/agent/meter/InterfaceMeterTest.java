@@ -403,4 +403,51 @@ class InterfaceMeterTest {
             assertEquals(0, s.unparsed[direction][IP], "unparsed frames carry no IP bytes");
         }
     }
+
+    @Test
+    void shouldHoldASealedSecondUntilTheLabelsKnowItsEndAndLetLatePacketsJoinIt() {
+        final long[] readyThrough = {Long.MIN_VALUE};
+        meter.holdForLabels(() -> readyThrough[0], 2000);
+        final long end = (T + 1) * 1000;
+        feed(T, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100));
+        feed(T + 1, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100)); // seals T: held, not handed over
+        assertTrue(sealed.isEmpty());
+        // A packet of T that the kernel delivered late: it joins T instead of making T a second time.
+        feed(T, udpOut("10.0.0.2", 5001, "8.8.8.8", 53, 10));
+        meter.sealIfDue(end + 100, 250);
+        assertTrue(sealed.isEmpty(), "labels not read past T's end yet");
+        readyThrough[0] = end - 1;
+        meter.sealIfDue(end + 120, 250);
+        assertTrue(sealed.isEmpty(), "a read that began before T ended may miss T's connections");
+        readyThrough[0] = end + 125;
+        meter.sealIfDue(end + 130, 250);
+        assertEquals(1, sealed.size());
+        assertEquals(T, sealed.get(0).epochSecond);
+        assertEquals(2, sealed.get(0).total[UP][PACKETS]);
+        assertEquals(142 + 52, sealed.get(0).total[UP][WIRE]);
+        assertEquals(2, sealed.get(0).flows.size());
+        // T + 1 is still open, and reaches the sink at the end like any other.
+        meter.seal();
+        assertEquals(List.of(T, T + 1), sealed.stream().map(second -> second.epochSecond).toList());
+        assertEquals(142 + 52 + 142, usage.total().get(UP, WIRE));
+    }
+
+    @Test
+    void shouldNotHoldLongerThanTheBoundOrPastTheNextSecond() {
+        meter.holdForLabels(() -> Long.MIN_VALUE, 500); // labels that never become ready
+        feed(T, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100));
+        feed(T + 1, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100));
+        meter.sealIfDue((T + 1) * 1000 + 499, 250);
+        assertTrue(sealed.isEmpty());
+        meter.sealIfDue((T + 1) * 1000 + 500, 250);
+        assertEquals(List.of(T), sealed.stream().map(second -> second.epochSecond).toList());
+        // T + 2 seals T + 1 into the hold; T + 3 forces T + 1 out, whatever the labels say, and holds T + 2.
+        feed(T + 2, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100));
+        assertEquals(List.of(T), sealed.stream().map(second -> second.epochSecond).toList());
+        feed(T + 3, udpOut("10.0.0.2", 5000, "8.8.8.8", 53, 100));
+        assertEquals(List.of(T, T + 1), sealed.stream().map(second -> second.epochSecond).toList());
+        meter.seal();
+        assertEquals(List.of(T, T + 1, T + 2, T + 3), sealed.stream().map(second -> second.epochSecond).toList());
+        assertEquals(4 * 142, usage.total().get(UP, WIRE));
+    }
 }

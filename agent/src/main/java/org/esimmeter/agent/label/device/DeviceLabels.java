@@ -51,6 +51,12 @@ public final class DeviceLabels implements FlowLabels {
         this.lanInterfaces = Set.copyOf(lanInterfaces);
     }
 
+    /** The start of the last completed read of the neighbour tables and connection tracking. */
+    @Override
+    public long readyThroughMillis() {
+        return refresher.freshSinceMillis();
+    }
+
     @Override
     public void label(final SecondRecord second, final int flowIndex, final FlowLabel into) {
         final FlowTable flows = second.flows();

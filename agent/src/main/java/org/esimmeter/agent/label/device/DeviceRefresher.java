@@ -54,6 +54,9 @@ public final class DeviceRefresher implements AutoCloseable {
     private String ipv6Neighbours = "";
     private long ipv6ReadAtMillis = Long.MIN_VALUE / 2;
     private volatile DeviceSnapshot snapshot = DeviceSnapshot.EMPTY;
+    // When the read behind the published snapshot began; written after the snapshot, so a reader that sees it
+    // then reads a snapshot at least that fresh.
+    private volatile long freshSinceMillis = Long.MIN_VALUE;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -77,8 +80,14 @@ public final class DeviceRefresher implements AutoCloseable {
         return snapshot;
     }
 
+    /** Wall-clock time (ms) at which the read behind the current snapshot began: what it knows is that fresh. */
+    long freshSinceMillis() {
+        return freshSinceMillis;
+    }
+
     /** Reads every source once and publishes the result; the thread calls this, tests call it directly. */
     public void refresh() {
+        final long startedMillis = System.currentTimeMillis();
         final SnapshotBuilder builder = new SnapshotBuilder(config.maxDevices(), config.maxConnections());
         for (final InetAddress address : routerAddresses.get()) {
             final byte[] bytes = address.getAddress();
@@ -121,6 +130,7 @@ public final class DeviceRefresher implements AutoCloseable {
                 built.devicesRefused() + " more addresses not named)");
         }
         snapshot = built.snapshot();
+        freshSinceMillis = startedMillis;
     }
 
     /** Starts the refresher thread after a first synchronous refresh (the first seconds are labelled too). */
