@@ -92,6 +92,8 @@ class TravelRouterLiveIT {
     private static final String VIDEO = "10.77.9.10";
     private static final String MAIL = "10.77.9.20";
     private static final List<String> NAMES = List.of("video.example", "mail.example");
+    /** What each device calls itself in DHCP (option 12): the name the collector shows next to its MAC. */
+    private static final List<String> HOSTNAMES = List.of("alices-phone", "bobs-laptop");
     private static final Duration QUIET_FOR = Duration.ofMillis(400);
     private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(10);
 
@@ -176,6 +178,8 @@ class TravelRouterLiveIT {
             "  spoolDirectory: " + dir.resolve("spool"),
             "services:",
             "  enabled: true",
+            // The LAN side is watched for names only (DHCP hostnames), not metered.
+            "  interfaces: [lan1, lan2]",
             "devices:",
             "  enabled: true",
             "  ipv6Neighbours: []",
@@ -189,6 +193,16 @@ class TravelRouterLiveIT {
             "--config", agentConfig.toString());
         awaitAgentLog(agent, "capturing on up0");
         awaitAgentLog(agent, "active SIM is ICCID " + ICCID);
+        // Each device says who it is in a DHCPREQUEST (option 12), on the LAN only: before the counters are read,
+        // once the metadata capture listens there (it opens after the first SIM poll).
+        awaitAgentLog(agent, "learning service names on");
+        for (int d = 0; d < 2; d++) {
+            final String name = "dhcp-" + d;
+            final Process dhcp = startJava(name, deviceNamespaces.get(d), "dhcp", deviceMac[d], d == 0 ? DEVICE1 :
+                DEVICE2, HOSTNAMES.get(d));
+            assertEquals(0, network.awaitExit(dhcp, name, Duration.ofSeconds(30)),
+                name + ": " + network.read(network.err(name)));
+        }
 
         final long fromSecond = System.currentTimeMillis() / 1000 - 1;
         final Map<String, Counters> before = LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
@@ -477,11 +491,12 @@ class TravelRouterLiveIT {
     @Test
     void eachDevicesBytesAreItsVethsCountersExactlyAndNoneApproximate() {
         final Map<String, String> expected = new TreeMap<>();
-        expected.put(deviceMac[0] + " " + DEVICE1, "up " + deviceUp(0) + " down " + deviceDown(0) + " approximate 0");
-        expected.put(deviceMac[1] + " " + DEVICE2, "up " + deviceUp(1) + " down " + deviceDown(1) + " approximate 0");
+        expected.put(deviceMac[0] + " " + DEVICE1 + " " + HOSTNAMES.get(0), "up " + deviceUp(0) + " down " + deviceDown(0) + " approximate 0");
+        expected.put(deviceMac[1] + " " + DEVICE2 + " " + HOSTNAMES.get(1), "up " + deviceUp(1) + " down " + deviceDown(1) + " approximate 0");
         final Map<String, String> actual = new TreeMap<>();
         for (final JsonNode group : topDevices.get("groups")) {
-            actual.put(group.get("device").asText() + " " + group.get("address").asText(),
+            actual.put(group.get("device").asText() + " " + group.get("address").asText() + " " +
+                group.get("hostname").asText(),
                 "up " + group.get("up").get("ipBytes").asLong() + " down " + group.get("down").get("ipBytes").asLong() +
                 " approximate " + group.get("approximate").get("ipBytes").asLong());
         }
@@ -533,10 +548,10 @@ class TravelRouterLiveIT {
     void topDevicesAndTopServicesOfTheProfileAddUpToTheKernel() {
         final List<String> devices = new ArrayList<>();
         profile.get("topDevices").get("devices").forEach(entry -> devices.add(entry.get("device").asText() + " " +
-            entry.get("billableBytes").asLong() + " approximate " + entry.get("approximateBytes").asLong()));
+            entry.get("hostname").asText() + " " + entry.get("billableBytes").asLong() + " approximate " + entry.get("approximateBytes").asLong()));
         final List<String> expectedDevices = new ArrayList<>(List.of(
-            deviceMac[0] + " " + (deviceUp(0) + deviceDown(0)) + " approximate 0",
-            deviceMac[1] + " " + (deviceUp(1) + deviceDown(1)) + " approximate 0"));
+            deviceMac[0] + " " + HOSTNAMES.get(0) + " " + (deviceUp(0) + deviceDown(0)) + " approximate 0",
+            deviceMac[1] + " " + HOSTNAMES.get(1) + " " + (deviceUp(1) + deviceDown(1)) + " approximate 0"));
         assertEquals(expectedDevices, devices, profile.get("topDevices").toString());
         assertEquals(0, profile.get("topDevices").get("unlabelledBytes").asLong());
         final List<String> services = new ArrayList<>();

@@ -54,9 +54,44 @@ public final class TravelTraffic {
             serve(InetAddress.getByName(args[1]), Integer.parseInt(args[2]), names);
         } else if ("fetch".equals(args[0])) {
             fetch(InetAddress.getByName(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+        } else if ("dhcp".equals(args[0])) {
+            dhcpRequest(args[1], InetAddress.getByName(args[2]), args[3]);
         } else {
-            throw new IllegalArgumentException("usage: serve DNS PORT NAME=ADDRESS... | fetch DNS NAME PORT BYTES");
+            throw new IllegalArgumentException("usage: serve DNS PORT NAME=ADDRESS... | fetch DNS NAME PORT BYTES | " +
+                "dhcp MAC ADDRESS HOSTNAME");
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------ DHCP
+
+    /**
+     * One DHCPREQUEST (RFC 2131) broadcast from port 68, as a phone renewing its lease says who it is: chaddr, the
+     * requested address (option 50) and its hostname (option 12). Nobody answers; the router's agent only listens.
+     */
+    private static void dhcpRequest(final String mac, final InetAddress requested, final String hostname)
+        throws IOException {
+        final ByteBuffer message = ByteBuffer.allocate(300);
+        message.put((byte) 1).put((byte) 1).put((byte) 6).put((byte) 0); // BOOTREQUEST, Ethernet, 6-byte MAC, 0 hops
+        message.putInt(0x3903F326).putShort((short) 0).putShort((short) 0x8000); // xid, secs, broadcast flag
+        message.put(new byte[16]); // ciaddr, yiaddr, siaddr, giaddr
+        for (final String octet : mac.split(":")) {
+            message.put((byte) Integer.parseInt(octet, 16));
+        }
+        message.put(new byte[10 + 64 + 128]); // chaddr padding, sname, file
+        message.putInt(0x63825363); // magic cookie
+        message.put((byte) 53).put((byte) 1).put((byte) 3); // DHCPREQUEST
+        message.put((byte) 50).put((byte) 4).put(requested.getAddress());
+        final byte[] name = hostname.getBytes(StandardCharsets.US_ASCII);
+        message.put((byte) 12).put((byte) name.length).put(name);
+        message.put((byte) 255);
+        try (DatagramSocket socket = new DatagramSocket(null)) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(68));
+            socket.setBroadcast(true);
+            socket.send(new DatagramPacket(message.array(), message.position(),
+                new InetSocketAddress(InetAddress.getByName("255.255.255.255"), 67)));
+        }
+        System.out.println("sent " + message.position());
     }
 
     // ------------------------------------------------------------------------------------------------ server
