@@ -60,11 +60,12 @@ public final class LiveFanout implements AutoCloseable {
     }
 
     /** Who watches, and what: null filters match everything. */
-    public record Filter(String agent, String interfaceName, String profile) {
+    public record Filter(String agent, String interfaceName, String profile, String network) {
         public boolean matches(final SecondUsage second, final String agentId) {
             return (agent == null || agent.equals(agentId)) &&
                 (interfaceName == null || interfaceName.equals(second.interfaceName())) &&
-                (profile == null || profile.equals(second.profile()));
+                (profile == null || profile.equals(second.profile())) &&
+                (network == null || network.equals(second.network()));
         }
     }
 
@@ -163,12 +164,21 @@ public final class LiveFanout implements AutoCloseable {
         node.put("agent", agentId);
         node.put("interface", second.interfaceName());
         node.put("profile", second.profile());
+        if (second.network().isEmpty()) {
+            node.putNull("network");
+        } else {
+            node.put("network", second.network());
+        }
         node.put("t", second.epochSecond());
         node.put("time", Times.iso(second.epochSecond()));
         if (second.isMerged()) {
             node.put("spanSeconds", second.spanSeconds()); // a merged record: its usage covers [t, t + span)
         }
         UsageJson.counters(node, second.total());
+        if (!second.uncaptured().isEmpty()) {
+            // What the kernel counted that no capture saw (flow offload): outside the totals above, billed.
+            UsageJson.counters(node.putObject("uncaptured"), second.uncaptured());
+        }
         node.put("flows", second.flows().size());
         node.put("pcapDropped", second.pcapDropped());
         final byte[] data;

@@ -36,20 +36,20 @@ public final class QueryParameters {
     private static final Pattern DEVICE = Pattern.compile("[0-9A-Za-z:.%_-]+");
     /** A domain as DNS answers and TLS SNI carry it. */
     private static final Pattern SERVICE = Pattern.compile("[0-9A-Za-z_.-]+");
-    private static final Set<String> LIVE = Set.of("agent", "interface", "profile");
+    private static final Set<String> LIVE = Set.of("agent", "interface", "profile", "network");
 
     private QueryParameters() {
     }
 
     /** Filters of {@code /v1/live}; null = any. */
-    public record LiveFilter(String agent, String interfaceName, String profile) {
+    public record LiveFilter(String agent, String interfaceName, String profile, String network) {
     }
 
     /** Parameters of {@code /v1/live} (the web layer has taken {@code access_token} out already). */
     public static LiveFilter live(final Map<String, List<String>> parameters) throws BadParameterException {
         checkNames(parameters, LIVE);
         return new LiveFilter(filter(parameters, "agent"), filter(parameters, "interface"),
-            filter(parameters, "profile"));
+            filter(parameters, "profile"), filter(parameters, "network", NETWORK, "MCC+MNC, 5 or 6 digits, e.g. 26201"));
     }
 
     /** A parsed request: the store question and, for {@code /v1/top}, the number of groups. */

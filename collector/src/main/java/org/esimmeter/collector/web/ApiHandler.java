@@ -281,7 +281,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ctx.write(response);
         ctx.writeAndFlush(Unpooled.wrappedBuffer(LIVE_OPENING));
         // Joined after the headers were queued on this event loop: any event lands behind them.
-        if (!live.join(channel, new LiveFanout.Filter(filter.agent(), filter.interfaceName(), filter.profile()))) {
+        if (!live.join(channel, new LiveFanout.Filter(filter.agent(), filter.interfaceName(), filter.profile(),
+            filter.network()))) {
             channel.close();
         }
     }

@@ -198,7 +198,7 @@ class QueryEndpointTest {
         "/v1/usage?agent=a&agent=b|agent|agent : given 2 times (expected: once)",
         "/v1/usage?agent=|agent|agent : 0 UTF-8 bytes (expected: 1..255)",
         "/v1/agents?by=agent|by|by : unknown parameter (expected: none)",
-        "/v1/live?agnt=router-a|agnt|agnt : unknown parameter (expected: agent, interface, profile)",
+        "/v1/live?agnt=router-a|agnt|agnt : unknown parameter (expected: agent, interface, network, profile)",
     })
     void shouldNameTheBadParameter(final String pathAndQuery, final String parameter, final String message)
         throws Exception {

@@ -93,6 +93,31 @@ class LiveStreamTest {
     }
 
     @Test
+    void shouldFilterByServingNetworkAndShowUncapturedBytes() throws Exception {
+        collector = TestCollector.start(dataDirectory);
+        try (Viewer viewer = open("/v1/live?network=26201")) {
+            // At home on 23415, then roaming on 26201 with 3 packets / 4,500 bytes the capture never saw.
+            assertEquals(200, collector.ingest(TOKEN_A, Frames.batch(TestCollector.AGENT_A, 1)
+                .second("wwan0", "esim-eu", Fixture.T0).network("23415")
+                .nonIp(org.esimmeter.wire.Direction.UP, 1, 60)
+                .second("wwan0", "esim-eu", Fixture.T0 + 1).network("26201")
+                .nonIp(org.esimmeter.wire.Direction.UP, 1, 70)
+                .uncaptured(org.esimmeter.wire.Direction.DOWN, 3, 4500, 4458)
+                .encode()).statusCode());
+
+            final JsonNode roaming = viewer.nextEvent();
+            assertEquals(Fixture.T0 + 1, roaming.get("t").asLong(), "the home second is not this viewer's");
+            assertEquals("26201", roaming.get("network").asText());
+            assertEquals(70, roaming.get("total").get("wireBytes").asLong());
+            assertEquals(4500, roaming.get("uncaptured").get("down").get("wireBytes").asLong());
+            assertEquals(4458, roaming.get("uncaptured").get("total").get("ipBytes").asLong());
+        }
+        final java.net.http.HttpResponse<String> bad = collector.get("/v1/live?network=UK");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("network"), bad.body());
+    }
+
+    @Test
     void shouldSayTheSpanOfAMergedRecordAndOnlyOfIt() throws Exception {
         collector = TestCollector.start(dataDirectory);
         try (Viewer viewer = open("/v1/live")) {
