@@ -139,13 +139,25 @@ final class Schema {
 
     /** Version 1 to 2 (merged records and clock steps), in one transaction: an upgrade cut short leaves version 1. */
     private static void upgradeFrom1(final Connection connection) throws SQLException {
-        connection.setAutoCommit(false);
-        try (Statement statement = connection.createStatement()) {
+        inOneTransaction(connection, statement -> {
             for (final String column : new String[] {"merged_records", "merged_seconds", "implausible_seconds"}) {
                 statement.executeUpdate("ALTER TABLE agent ADD COLUMN " + column + " INTEGER NOT NULL DEFAULT 0");
             }
             createVersion2Tables(statement);
             statement.executeUpdate("PRAGMA user_version = 2");
+        });
+    }
+
+    /** One upgrade step's statements, committed together or not at all. */
+    @FunctionalInterface
+    private interface Step {
+        void run(Statement statement) throws SQLException;
+    }
+
+    private static void inOneTransaction(final Connection connection, final Step step) throws SQLException {
+        connection.setAutoCommit(false);
+        try (Statement statement = connection.createStatement()) {
+            step.run(statement);
             connection.commit();
         } catch (final SQLException e) {
             connection.rollback();
@@ -161,8 +173,7 @@ final class Schema {
      * points at its series and flow: old series are on network '' (unknown), old flows on no device and no service.
      */
     private static void upgradeFrom2(final Connection connection) throws SQLException {
-        connection.setAutoCommit(false);
-        try (Statement statement = connection.createStatement()) {
+        inOneTransaction(connection, statement -> {
             createSeries(statement, "series_v3");
             statement.executeUpdate("INSERT INTO series_v3 (id, agent, interface, profile, network, last_second) " +
                 "SELECT id, agent, interface, profile, '', last_second FROM series");
@@ -182,13 +193,7 @@ final class Schema {
             }
             createLabelTables(statement);
             statement.executeUpdate("PRAGMA user_version = " + VERSION);
-            connection.commit();
-        } catch (final SQLException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(true);
-        }
+        });
     }
 
     private static void createVersion2Tables(final Statement statement) throws SQLException {
