@@ -305,22 +305,22 @@ class TravelRouterLiveIT {
         }
         final String d1 = deviceNamespaces.get(0);
         final String d2 = deviceNamespaces.get(1);
-        link(router, "up0", ROUTER_UP + "/30", internet, "down0", INTERNET_DOWN + "/30");
-        link(router, "lan1", ROUTER_LAN1 + "/24", d1, "eth0", DEVICE1 + "/24");
-        link(router, "lan2", ROUTER_LAN2 + "/24", d2, "eth0", DEVICE2 + "/24");
+        LiveNetwork.veth(router, "up0", ROUTER_UP + "/30", internet, "down0", INTERNET_DOWN + "/30");
+        LiveNetwork.veth(router, "lan1", ROUTER_LAN1 + "/24", d1, "eth0", DEVICE1 + "/24");
+        LiveNetwork.veth(router, "lan2", ROUTER_LAN2 + "/24", d2, "eth0", DEVICE2 + "/24");
         for (final String address : List.of(DNS, VIDEO, MAIL)) {
             run("ip", "-n", internet, "addr", "add", address + "/32", "dev", "lo");
         }
         run("ip", "-n", router, "route", "add", "default", "via", INTERNET_DOWN);
-        deviceMac[0] = mac(d1, "eth0");
-        deviceMac[1] = mac(d2, "eth0");
+        deviceMac[0] = LiveNetwork.mac(d1, "eth0");
+        deviceMac[1] = LiveNetwork.mac(d2, "eth0");
         // Permanent neighbours everywhere: no ARP frame ever crosses a link, so the counters hold only the traffic.
-        neighbour(router, DEVICE1, deviceMac[0], "lan1");
-        neighbour(router, DEVICE2, deviceMac[1], "lan2");
-        neighbour(router, INTERNET_DOWN, mac(internet, "down0"), "up0");
-        neighbour(internet, ROUTER_UP, mac(router, "up0"), "down0");
-        neighbour(d1, ROUTER_LAN1, mac(router, "lan1"), "eth0");
-        neighbour(d2, ROUTER_LAN2, mac(router, "lan2"), "eth0");
+        LiveNetwork.permanentNeighbour(router, DEVICE1, deviceMac[0], "lan1");
+        LiveNetwork.permanentNeighbour(router, DEVICE2, deviceMac[1], "lan2");
+        LiveNetwork.permanentNeighbour(router, INTERNET_DOWN, LiveNetwork.mac(internet, "down0"), "up0");
+        LiveNetwork.permanentNeighbour(internet, ROUTER_UP, LiveNetwork.mac(router, "up0"), "down0");
+        LiveNetwork.permanentNeighbour(d1, ROUTER_LAN1, LiveNetwork.mac(router, "lan1"), "eth0");
+        LiveNetwork.permanentNeighbour(d2, ROUTER_LAN2, LiveNetwork.mac(router, "lan2"), "eth0");
         run("ip", "-n", d1, "route", "add", "default", "via", ROUTER_LAN1);
         run("ip", "-n", d2, "route", "add", "default", "via", ROUTER_LAN2);
         inNamespace(router, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
@@ -425,23 +425,8 @@ class TravelRouterLiveIT {
         assertTrue(agent.isAlive(), "the agent exited: " + network.read(network.err("agent")));
     }
 
-    private static void link(final String a, final String aName, final String aAddress, final String b,
-        final String bName, final String bAddress) {
-        run("ip", "link", "add", aName, "netns", a, "type", "veth", "peer", "name", bName, "netns", b);
-        run("ip", "-n", a, "addr", "add", aAddress, "dev", aName);
-        run("ip", "-n", b, "addr", "add", bAddress, "dev", bName);
-        run("ip", "-n", a, "link", "set", aName, "up");
-        run("ip", "-n", b, "link", "set", bName, "up");
-    }
 
-    private static void neighbour(final String namespace, final String address, final String mac,
-        final String iface) {
-        run("ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", iface, "nud", "permanent");
-    }
 
-    private static String mac(final String namespace, final String iface) {
-        return inNamespace(namespace, "cat", "/sys/class/net/" + iface + "/address").trim();
-    }
 
     // ------------------------------------------------------------------------------------------------ expected
 

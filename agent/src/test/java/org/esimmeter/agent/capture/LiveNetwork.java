@@ -103,6 +103,30 @@ public final class LiveNetwork implements AutoCloseable {
         }
     }
 
+    /** A veth pair from namespace {@code a} to {@code b}, each end addressed (CIDR) and up. */
+    public static void veth(final String a, final String aName, final String aAddress, final String b,
+        final String bName, final String bAddress) {
+        run("ip", "link", "add", aName, "netns", a, "type", "veth", "peer", "name", bName, "netns", b);
+        run("ip", "-n", a, "addr", "add", aAddress, "dev", aName);
+        run("ip", "-n", b, "addr", "add", bAddress, "dev", bName);
+        run("ip", "-n", a, "link", "set", aName, "up");
+        run("ip", "-n", b, "link", "set", bName, "up");
+    }
+
+    /**
+     * A permanent neighbour entry: no ARP request, reply or unicast probe ever crosses the link, so interface
+     * counters hold only the test's traffic.
+     */
+    public static void permanentNeighbour(final String namespace, final String address, final String mac,
+        final String iface) {
+        run("ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", iface, "nud", "permanent");
+    }
+
+    /** The MAC address of {@code iface} in {@code namespace}, as "aa:bb:cc:dd:ee:ff". */
+    public static String mac(final String namespace, final String iface) {
+        return inNamespace(namespace, "cat", "/sys/class/net/" + iface + "/address").trim();
+    }
+
     /** Runs a command inside a namespace and returns its output; fails the test on a non-zero exit. */
     public static String inNamespace(final String namespace, final String... command) {
         final String[] full = new String[command.length + 4];

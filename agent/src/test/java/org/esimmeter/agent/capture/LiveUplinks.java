@@ -63,12 +63,11 @@ public final class LiveUplinks {
         run("ip", "link", "add", "up0", "netns", r, "type", "veth", "peer", "name", "down0", "netns", i);
         run("ip", "-n", r, "addr", "add", ROUTER_UP0 + "/30", "dev", "up0");
         run("ip", "-n", i, "addr", "add", INTERNET_UP0 + "/30", "dev", "down0");
-        routerMac = mac(r, "up0");
+        routerMac = LiveNetwork.mac(r, "up0");
         // Permanent neighbours: no ARP request, reply or (5 s after a ping) unicast probe can cross the capture
         // window's edges, where it would be counted by the kernel but not by the capture, or the other way round.
-        run("ip", "-n", r, "neigh", "replace", INTERNET_UP0, "lladdr", mac(i, "down0"), "dev", "up0", "nud",
-            "permanent");
-        run("ip", "-n", i, "neigh", "replace", ROUTER_UP0, "lladdr", routerMac, "dev", "down0", "nud", "permanent");
+        LiveNetwork.permanentNeighbour(r, INTERNET_UP0, LiveNetwork.mac(i, "down0"), "up0");
+        LiveNetwork.permanentNeighbour(i, ROUTER_UP0, routerMac, "down0");
         run("ip", "-n", r, "link", "set", "up0", "up");
         run("ip", "-n", i, "link", "set", "down0", "up");
 
@@ -152,7 +151,7 @@ public final class LiveUplinks {
         inNamespace(r, "iperf3", "-u", "-c", INTERNET_WWAN0, "-p", String.valueOf(IPERF_PORT), "-b", "20M", "-l",
             "1200", "-n", "300K");
         // Non-IP Ethernet frames (local experimental EtherType 88b5), one each way, raw through packet sockets.
-        final String internetMac = mac(i, "down0");
+        final String internetMac = LiveNetwork.mac(i, "down0");
         LiveNetwork.run(frame(internetMac, routerMac, NON_IP_UP_PAYLOAD), "ip", "netns", "exec", r, "socat", "-u",
             "STDIN", "INTERFACE:up0");
         LiveNetwork.run(frame(routerMac, internetMac, NON_IP_DOWN_PAYLOAD), "ip", "netns", "exec", i, "socat", "-u",
@@ -160,9 +159,6 @@ public final class LiveUplinks {
         return new Transfers(uploadReceived, downloadReceived);
     }
 
-    private static String mac(final String namespace, final String iface) {
-        return run("ip", "netns", "exec", namespace, "cat", "/sys/class/net/" + iface + "/address").trim();
-    }
 
     /** nc listening in the internet namespace, discarding what it receives or sending {@code bytes} zeros. */
     private Process listen(final String name, final String address, final int port, final Long bytes) {

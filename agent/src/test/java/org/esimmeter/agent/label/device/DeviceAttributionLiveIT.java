@@ -84,18 +84,18 @@ class DeviceAttributionLiveIT {
         }
         final String d1 = deviceNamespaces.get(0);
         final String d2 = deviceNamespaces.get(1);
-        link(router, "up0", ROUTER_UP + "/30", internet, "down0", SERVER + "/30");
-        link(router, "lan1", ROUTER_LAN1 + "/24", d1, "eth0", DEVICE1 + "/24");
-        link(router, "lan2", ROUTER_LAN2 + "/24", d2, "eth0", DEVICE2 + "/24");
-        device1Mac = mac(d1, "eth0");
-        device2Mac = mac(d2, "eth0");
+        LiveNetwork.veth(router, "up0", ROUTER_UP + "/30", internet, "down0", SERVER + "/30");
+        LiveNetwork.veth(router, "lan1", ROUTER_LAN1 + "/24", d1, "eth0", DEVICE1 + "/24");
+        LiveNetwork.veth(router, "lan2", ROUTER_LAN2 + "/24", d2, "eth0", DEVICE2 + "/24");
+        device1Mac = LiveNetwork.mac(d1, "eth0");
+        device2Mac = LiveNetwork.mac(d2, "eth0");
         // Permanent neighbours everywhere: no ARP frame ever crosses a link, so the counters hold only our traffic.
-        neighbour(router, DEVICE1, device1Mac, "lan1");
-        neighbour(router, DEVICE2, device2Mac, "lan2");
-        neighbour(router, SERVER, mac(internet, "down0"), "up0");
-        neighbour(internet, ROUTER_UP, mac(router, "up0"), "down0");
-        neighbour(d1, ROUTER_LAN1, mac(router, "lan1"), "eth0");
-        neighbour(d2, ROUTER_LAN2, mac(router, "lan2"), "eth0");
+        LiveNetwork.permanentNeighbour(router, DEVICE1, device1Mac, "lan1");
+        LiveNetwork.permanentNeighbour(router, DEVICE2, device2Mac, "lan2");
+        LiveNetwork.permanentNeighbour(router, SERVER, LiveNetwork.mac(internet, "down0"), "up0");
+        LiveNetwork.permanentNeighbour(internet, ROUTER_UP, LiveNetwork.mac(router, "up0"), "down0");
+        LiveNetwork.permanentNeighbour(d1, ROUTER_LAN1, LiveNetwork.mac(router, "lan1"), "eth0");
+        LiveNetwork.permanentNeighbour(d2, ROUTER_LAN2, LiveNetwork.mac(router, "lan2"), "eth0");
         run("ip", "-n", d1, "route", "add", "default", "via", ROUTER_LAN1);
         run("ip", "-n", d2, "route", "add", "default", "via", ROUTER_LAN2);
         inNamespace(router, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
@@ -237,26 +237,11 @@ class DeviceAttributionLiveIT {
             });
         final SavefileReplay replay = new SavefileReplay(new File(logs.resolve(iface + ".pcap").toString()));
         final PcapHandle handle = replay.open();
-        final String warning = replay.run(handle, meter, DirectionRule.ownMac(Addresses.parseMac(mac(router, iface))));
+        final String warning = replay.run(handle, meter, DirectionRule.ownMac(Addresses.parseMac(LiveNetwork.mac(router, iface))));
         assertEquals(null, warning, "replay of " + iface);
         return byDevice;
     }
 
-    private static void link(final String a, final String aName, final String aAddress, final String b,
-        final String bName, final String bAddress) {
-        run("ip", "link", "add", aName, "netns", a, "type", "veth", "peer", "name", bName, "netns", b);
-        run("ip", "-n", a, "addr", "add", aAddress, "dev", aName);
-        run("ip", "-n", b, "addr", "add", bAddress, "dev", bName);
-        run("ip", "-n", a, "link", "set", aName, "up");
-        run("ip", "-n", b, "link", "set", bName, "up");
-    }
 
-    private static void neighbour(final String namespace, final String address, final String mac,
-        final String iface) {
-        run("ip", "-n", namespace, "neigh", "replace", address, "lladdr", mac, "dev", iface, "nud", "permanent");
-    }
 
-    private static String mac(final String namespace, final String iface) {
-        return inNamespace(namespace, "cat", "/sys/class/net/" + iface + "/address").trim();
-    }
 }
