@@ -73,6 +73,11 @@ public final class LiveCapture implements AutoCloseable {
         /** A kernel sample waits for the handles to be drained past its margin. */
         boolean samplePending;
         long sampleNanos;
+        /**
+         * Whether the last drain emptied every handle of the interface (each read fewer than a burst): only then were
+         * all packets stamped before a sample's mark read, however long the loop had stalled.
+         */
+        boolean drainedAll;
         boolean kernelFailing;
         boolean resetWarned;
 
@@ -270,8 +275,13 @@ public final class LiveCapture implements AutoCloseable {
         while (running) {
             poller.await(settings.pollMillis());
             final long drainFromNanos = System.nanoTime();
-            for (int i = 0; i < readers.size(); i++) {
-                drain(readers.get(i));
+            for (int m = 0; m < interfaces.size(); m++) {
+                final Metered metered = interfaces.get(m);
+                boolean backlog = false;
+                for (int r = 0; r < metered.readers.size(); r++) {
+                    backlog |= drain(metered.readers.get(r)) >= BURST;
+                }
+                metered.drainedAll = !backlog;
             }
             final long nowMillis = System.currentTimeMillis();
             reconcileDrained(drainFromNanos, nowMillis);
@@ -304,6 +314,9 @@ public final class LiveCapture implements AutoCloseable {
             while (drain(reader) > 0) {
                 // Counted bytes already in the ring belong to this run: read them before sealing.
             }
+        }
+        for (final Metered metered : interfaces) {
+            metered.drainedAll = true;
         }
     }
 
@@ -395,12 +408,15 @@ public final class LiveCapture implements AutoCloseable {
 
     /**
      * Compares each pending kernel sample whose margin had passed when this drain began (by the monotonic clock: a
-     * wall-clock step cannot cut it short) with what was captured up to its mark.
+     * wall-clock step cannot cut it short), on an interface whose handles this drain emptied, with what was captured
+     * up to its mark.
      */
     private void reconcileDrained(final long drainFromNanos, final long nowMillis) {
         for (int i = 0; i < interfaces.size(); i++) {
             final Metered metered = interfaces.get(i);
-            if (!metered.samplePending ||
+            // A drain that began after the margin is not enough: after a stall (GC, a slow sink) a full burst may have
+            // left packets stamped before the mark in the ring, and kernel minus captured would then bill them twice.
+            if (!metered.samplePending || !metered.drainedAll ||
                 drainFromNanos - metered.sampleNanos < RECONCILE_MARGIN_MILLIS * 1_000_000) {
                 continue;
             }
