@@ -40,6 +40,8 @@ import org.esimmeter.wire.TrafficCounters;
 public final class ProfileService {
     static final long BURN_WINDOW_SECONDS = 86_400;
     static final int TOP = 5;
+    /** Reads of one profile's answer until its parts agree with its whole (see {@link #status}). */
+    static final int CONSISTENT_ATTEMPTS = 3;
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final BigDecimal SECONDS_PER_DAY = BigDecimal.valueOf(86_400);
 
@@ -174,7 +176,27 @@ public final class ProfileService {
         return new Computed(cycle, state, cap, ledger, split, usedFrom, usedTo, billable, counted);
     }
 
+    /**
+     * Tries an answer again when the billable bytes of its range changed while it was read: each part (networks, top
+     * lists) is a read of its own, and a batch stored between them (an agent's current second, a spooled backlog)
+     * would make the parts disagree with the whole. After {@value #CONSISTENT_ATTEMPTS} tries under constant ingest,
+     * the last answer stands, its unlabelled remainders never below 0.
+     */
     private ObjectNode status(final ProfileConfig profile, final long nowSecond) throws StoreException {
+        ObjectNode node = null;
+        for (int attempt = 0; attempt < CONSISTENT_ATTEMPTS; attempt++) {
+            final Computed computed = compute(profile, nowSecond);
+            node = status(profile, nowSecond, computed);
+            if (computed.cycle == null || computed.billable == ProfileUsage.billable(
+                usage.split(profile, computed.usedFrom, computed.usedTo).all(), profile.plan().uploadCounts())) {
+                break;
+            }
+        }
+        return node;
+    }
+
+    private ObjectNode status(final ProfileConfig profile, final long nowSecond, final Computed computed)
+        throws StoreException {
         final PlanConfig plan = profile.plan();
         final ZoneId zone = plan.zone();
         final ObjectNode node = NODES.objectNode();
@@ -184,7 +206,6 @@ public final class ProfileService {
         node.put("carrier", profile.carrier());
         plan(node.putObject("plan"), plan);
 
-        final Computed computed = compute(profile, nowSecond);
         final Cycle cycle = computed.cycle;
         final String state = computed.state;
         final Long cap = computed.cap;
@@ -330,7 +351,7 @@ public final class ProfileService {
         }
         node.put("otherBytes", otherBytes);
         node.put("others", Math.max(0, named.size() - TOP));
-        node.put("unlabelledBytes", billable - namedBytes);
+        node.put("unlabelledBytes", Math.max(0, billable - namedBytes)); // see status(): parts read apart
     }
 
     private void projection(final ObjectNode node, final ProfileConfig profile, final PlanConfig plan,
