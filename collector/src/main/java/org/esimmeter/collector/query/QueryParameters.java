@@ -32,8 +32,8 @@ public final class QueryParameters {
         "network", "device", "service", "limit");
     /** MCC (3 digits) + MNC (2 or 3 digits), as modems report the serving network. */
     private static final Pattern NETWORK = Pattern.compile("\\d{5,6}");
-    /** A MAC address or a LAN address (IPv6 with its zone). */
-    private static final Pattern DEVICE = Pattern.compile("[0-9A-Za-z:.%_-]+");
+    /** A MAC address, or AGENT/ADDRESS for a device known only by its LAN address (IPv6 with its zone). */
+    private static final Pattern DEVICE = Pattern.compile("[0-9A-Za-z:.%_/-]+");
     /** A domain as DNS answers and TLS SNI carry it. */
     private static final Pattern SERVICE = Pattern.compile("[0-9A-Za-z_.-]+");
     private static final Set<String> LIVE = Set.of("agent", "interface", "profile", "network");

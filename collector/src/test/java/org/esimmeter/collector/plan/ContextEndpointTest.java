@@ -120,7 +120,8 @@ class ContextEndpointTest {
         assertEquals(List.of(
             "aa:bb:cc:00:00:01 192.168.8.11 phone " + (1000 + 8000 + 3000 + 900) + " approximate 0",
             "aa:bb:cc:00:00:02 192.168.8.12 laptop " + (2000 + 700) + " approximate 2000",
-            "192.168.8.14 192.168.8.14 null 600 approximate 0",
+            // Known by its LAN address only: scoped to the router that saw it.
+            AGENT_A + "/192.168.8.14 192.168.8.14 null 600 approximate 0",
             "null null null 300 approximate 0"),
             fields(ok("/v1/top?" + MARCH + "&agent=router-a&by=device&limit=4"), "device", "address", "hostname"));
         // Networks: captured IP bytes, and beside them what the kernel counted that no capture saw.
@@ -189,7 +190,7 @@ class ContextEndpointTest {
 
         final JsonNode devices = eu.get("topDevices");
         assertEquals(List.of("aa:bb:cc:00:00:01 phone " + (1000 + 8000 + 3000 + 900) + " approximate 0",
-            "aa:bb:cc:00:00:02 laptop 2700 approximate 2000", "192.168.8.14 null 600 approximate 0",
+            "aa:bb:cc:00:00:02 laptop 2700 approximate 2000", AGENT_A + "/192.168.8.14 null 600 approximate 0",
             "aa:bb:cc:00:01:04 dev-4 50 approximate 0", "aa:bb:cc:00:01:05 dev-5 40 approximate 0"),
             top(devices.get("devices"), "device", "hostname"));
         assertEquals(30 + 20 + 10, devices.get("otherBytes").asLong());

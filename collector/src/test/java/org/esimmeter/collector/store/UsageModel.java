@@ -61,11 +61,12 @@ final class UsageModel {
             if (query.groupBy().isFlowDimension()) {
                 for (final FlowUsage flow : second.flows()) {
                     if ((query.device() != null && (flow.device() == null ||
-                        !query.device().equals(flow.device().key()))) ||
+                        !query.device().equals(storedKey(row.agent(), flow.device())))) ||
                         (query.service() != null && !query.service().equals(flow.service()))) {
                         continue;
                     }
-                    final long[] sum = groups.computeIfAbsent(flowGroup(query.groupBy(), flow), k -> new long[27]);
+                    final long[] sum = groups.computeIfAbsent(flowGroup(query.groupBy(), row.agent(), flow),
+                        k -> new long[27]);
                     for (final int base : flow.approximate() ? new int[] {0, 18} : new int[] {0}) {
                         sum[base + flow.direction() * 3] += flow.packets();
                         sum[base + flow.direction() * 3 + 1] += flow.wireBytes();
@@ -112,9 +113,15 @@ final class UsageModel {
      * The device groups as the store names them: a device's address and hostname as last reported. The generated
      * devices never change names, so they are the pool's.
      */
-    private static GroupKey deviceGroup(final Device device) {
+    private static GroupKey deviceGroup(final String agentId, final Device device) {
         return device == null ? GroupKey.ofDevice(null, null, null) :
-            GroupKey.ofDevice(device.key(), device.address(), device.hostname());
+            GroupKey.ofDevice(storedKey(agentId, device), device.address(), device.hostname());
+    }
+
+    /** A MAC names a device everywhere; a LAN address only on its own agent's router: AGENT/ADDRESS. */
+    static String storedKey(final String agentId, final Device device) {
+        return device.key().matches("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}") ? device.key() :
+            agentId + "/" + device.key();
     }
 
     List<Point> totals(final UsageQuery query) {
@@ -149,7 +156,7 @@ final class UsageModel {
         }
     }
 
-    static GroupKey flowGroup(final GroupBy groupBy, final FlowUsage flow) {
+    static GroupKey flowGroup(final GroupBy groupBy, final String agentId, final FlowUsage flow) {
         final String src = Addresses.format(flow.ipVersion(), flow.srcHi(), flow.srcLo());
         final String dst = Addresses.format(flow.ipVersion(), flow.dstHi(), flow.dstLo());
         switch (groupBy) {
@@ -158,7 +165,7 @@ final class UsageModel {
             case DST: return new GroupKey(null, null, null, null, 0, null, 0, dst, 0);
             case SRC: return new GroupKey(null, null, null, null, 0, src, 0, null, 0);
             case PROTOCOL: return new GroupKey(null, null, null, null, flow.protocol(), null, 0, null, 0);
-            case DEVICE: return deviceGroup(flow.device());
+            case DEVICE: return deviceGroup(agentId, flow.device());
             case SERVICE: return GroupKey.ofService(flow.service());
             default: throw new IllegalArgumentException(groupBy.label());
         }

@@ -150,6 +150,8 @@ final class IngestWriter implements Runnable {
         }
     };
     private final Map<String, Long> devices = new HashMap<>();
+    private static final java.util.regex.Pattern MAC =
+        java.util.regex.Pattern.compile("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}");
     private final Map<String, Long> services = new LinkedHashMap<>(1024, 0.75f, true) {
         private static final long serialVersionUID = 1L;
 
@@ -340,7 +342,7 @@ final class IngestWriter implements Runnable {
         }
         agentLastSequence.merge(agent.id(), batch.sequence(), Math::max);
         for (final SecondUsage second : batch.seconds()) {
-            aggregate(agent.id(), second, nowSecond);
+            aggregate(agent.id(), batch.agentId(), second, nowSecond);
         }
         for (final ClockStep step : batch.clockSteps()) {
             clockSteps.add(new StepRow(agent.id(), batch.sequence(), step));
@@ -348,7 +350,8 @@ final class IngestWriter implements Runnable {
         return IngestOutcome.STORED;
     }
 
-    private void aggregate(final long agentId, final SecondUsage second, final long nowSecond) {
+    private void aggregate(final long agentId, final String agentName, final SecondUsage second,
+        final long nowSecond) {
         final long seriesId = series(agentId, second.interfaceName(), second.profile(), second.network(),
             second.epochSecond());
         // A merged record's newest second is its last one.
@@ -386,7 +389,7 @@ final class IngestWriter implements Runnable {
         final FlowBlob blob = secondFlows.computeIfAbsent(new BucketSeries(second.epochSecond(), seriesId),
             k -> new FlowBlob(secondFlowList.size() * 8));
         for (final FlowUsage flow : secondFlowList) {
-            final long deviceId = flow.device() == null ? 0 : device(flow.device(), second.epochSecond());
+            final long deviceId = flow.device() == null ? 0 : device(agentName, flow.device(), second.epochSecond());
             final long serviceId = flow.service() == null ? 0 : service(flow.service());
             final long flowId = flow(FlowKey.of(flow, deviceId, serviceId));
             blob.add(flowId, flow.packets(), flow.wireBytes(), flow.ipBytes());
@@ -579,8 +582,14 @@ final class IngestWriter implements Runnable {
         }
     }
 
-    /** The id of {@code device}'s key, created at first sight; remembers what this second says about it. */
-    private long device(final Device device, final long epochSecond) {
+    /**
+     * The id of {@code device}'s key, created at first sight; remembers what this second says about it. A MAC names
+     * one device wherever it is seen; a LAN address only on its own router (two travel routers both hand out
+     * 192.168.8.10), so such a key is stored as {@code AGENT/ADDRESS}.
+     */
+    private long device(final String agentName, final Device raw, final long epochSecond) {
+        final Device device = MAC.matcher(raw.key()).matches() ? raw :
+            new Device(agentName + "/" + raw.key(), raw.address(), raw.hostname());
         Long id = devices.get(device.key());
         if (id == null) {
             try {
