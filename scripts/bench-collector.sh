@@ -17,6 +17,8 @@
 #
 # Usage: scripts/bench-collector.sh
 #   env: INGEST_BATCH_SECONDS="1 10 60" INGEST_RUNS=3 INGEST_AGENTS=50 INGEST_FLOWS=100 INGEST_WARMUP=3
+#        INGEST_CONTEXT=true (frames as agents send them now: serving network, device and service per flow;
+#        false: plain frames, the reference of before flag CONTEXT)
 #        INGEST_MEASURE=10  QUERY_AGENTS=50 QUERY_DAYS=7 QUERY_FLOWS=5 QUERY_REQUESTS=1000 QUERY_WARMUP=100
 #        LIVE_VIEWERS=1000 LIVE_AGENTS="10 50" LIVE_TICKS=30  COLLECTOR_JVM="" (flags for the collector's JVM)
 #        WORKER_THREADS= (the collector's workerThreads; empty = its default, 4)
@@ -83,7 +85,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bench() { java -cp "$BENCH_JAR" org.esimmeter.bench.collector.CollectorBench "$@"; }
+bench() {
+    java -Desimmeter.bench.context="${INGEST_CONTEXT:-true}" -cp "$BENCH_JAR" \
+        org.esimmeter.bench.collector.CollectorBench "$@"
+}
 
 # start_collector NAME AGENTS: a collector on 127.0.0.1:0 with a fresh data directory $WORK/NAME; sets URL.
 start_collector() {

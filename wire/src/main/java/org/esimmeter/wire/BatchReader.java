@@ -120,78 +120,63 @@ public final class BatchReader {
         frame.readerIndex(start + available);
         final String agentId = readString(body, "agentId");
         final long sequence = readFixed(body, 8, "sequence") ? body.readLong() : 0;
-        final long secondCount = readFixed(body, 4, "second count") ? body.readUnsignedInt() : 0;
+        Labels labels = null;
+        ByteBuf secondsPart = body;
+        if (context) {
+            readFixed(body, 4, "labels offset");
+            final long labelsOffset = body.readUnsignedInt();
+            if (labelsOffset < body.readerIndex() + 4 || labelsOffset > body.writerIndex()) {
+                throw new WireFormatException("labels offset : " + labelsOffset + " (expected: " +
+                    (body.readerIndex() + 4) + ".." + body.writerIndex() + ")");
+            }
+            labels = Labels.read(body.slice((int) labelsOffset, body.writerIndex() - (int) labelsOffset));
+            secondsPart = body.slice(body.readerIndex(), (int) labelsOffset - body.readerIndex());
+        }
+        final long secondCount = readFixed(secondsPart, 4, "second count") ? secondsPart.readUnsignedInt() : 0;
         final int minSecondBytes = WireFormat.MIN_SECOND_BYTES + (spans ? 1 : 0) +
             (context ? WireFormat.MIN_CONTEXT_SECOND_BYTES : 0);
-        if (secondCount * minSecondBytes > body.readableBytes()) {
+        if (secondCount * minSecondBytes > secondsPart.readableBytes()) {
             throw new WireFormatException("second count : " + secondCount + " does not fit in " +
-                body.readableBytes() + " bytes");
+                secondsPart.readableBytes() + " bytes");
         }
         final List<SecondUsage> seconds = new ArrayList<>((int) secondCount);
-        // Under CONTEXT, flows name labels by index into tables that follow the seconds: collected here, resolved
-        // once the tables are read.
-        final LabelRefs refs = context ? new LabelRefs() : null;
+        // Under CONTEXT the label tables were read first (see labelsOffset above): flows name them as they are read.
         for (int i = 0; i < secondCount; i++) {
-            seconds.add(readSecond(body, i, spans, refs));
+            seconds.add(readSecond(secondsPart, i, spans, labels));
         }
-        final List<ClockStep> clockSteps = (flags & WireFormat.FLAG_CLOCK_STEPS) != 0 ? readClockSteps(body) :
-            List.of();
-        final List<SecondUsage> labelled = context ? refs.resolve(body, seconds) : seconds;
-        if (body.isReadable()) {
-            throw new WireFormatException("body : " + body.readableBytes() + " bytes after the last " +
-                (context ? "label" : clockSteps.isEmpty() ? "second" : "clock step"));
+        final List<ClockStep> clockSteps = (flags & WireFormat.FLAG_CLOCK_STEPS) != 0 ?
+            readClockSteps(secondsPart) : List.of();
+        if (secondsPart.isReadable()) {
+            throw new WireFormatException("body : " + secondsPart.readableBytes() + " bytes after the last " +
+                (clockSteps.isEmpty() ? "second" : "clock step") + (labels == null ? "" : ", before the labels"));
         }
-        return new Batch(agentId, sequence, labelled, clockSteps);
+        return new Batch(agentId, sequence, seconds, clockSteps);
     }
 
-    /** The label indexes of a CONTEXT batch's flows, in reading order, and their resolution against the tables. */
-    private static final class LabelRefs {
-        private int[] refs = new int[64]; // device, service per flow
-        private int count;
-        private boolean any;
-
-        void add(final int device, final int service) {
-            if (count + 2 > refs.length) {
-                refs = java.util.Arrays.copyOf(refs, refs.length * 2);
+    /** A CONTEXT batch's device and service tables, which its flows name by 1-based index (0: none). */
+    private record Labels(List<Device> devices, List<String> services) {
+        static Labels read(final ByteBuf tables) throws WireFormatException {
+            final Labels labels = new Labels(readDevices(tables), readServices(tables));
+            if (tables.isReadable()) {
+                throw new WireFormatException("body : " + tables.readableBytes() + " bytes after the last label");
             }
-            refs[count++] = device;
-            refs[count++] = service;
-            any |= (device | service) != 0;
+            return labels;
         }
 
-        List<SecondUsage> resolve(final ByteBuf body, final List<SecondUsage> seconds) throws WireFormatException {
-            final List<Device> devices = readDevices(body);
-            final List<String> services = readServices(body);
-            if (!any) {
-                return seconds;
-            }
-            final List<SecondUsage> resolved = new ArrayList<>(seconds.size());
-            int at = 0;
-            for (int s = 0; s < seconds.size(); s++) {
-                final SecondUsage second = seconds.get(s);
-                final List<FlowUsage> flows = new ArrayList<>(second.flows().size());
-                for (int f = 0; f < second.flows().size(); f++) {
-                    final FlowUsage flow = second.flows().get(f);
-                    final String where = "second[" + s + "].flow[" + f + "]";
-                    final Device device = label(devices, refs[at++], where + ".device");
-                    final String service = label(services, refs[at++], where + ".service");
-                    flows.add(new FlowUsage(flow.direction(), flow.ipVersion(), flow.protocol(), flow.srcHi(),
-                        flow.srcLo(), flow.srcPort(), flow.dstHi(), flow.dstLo(), flow.dstPort(), flow.packets(),
-                        flow.wireBytes(), flow.ipBytes(), device, flow.approximate(), service));
-                }
-                resolved.add(new SecondUsage(second.interfaceName(), second.profile(), second.epochSecond(),
-                    second.total(), second.nonIp(), second.unparsed(), second.overflow(), second.pcapReceived(),
-                    second.pcapDropped(), flows, second.spanSeconds(), second.network(), second.uncaptured()));
-            }
-            return resolved;
+        Device device(final long ref, final String where) throws WireFormatException {
+            return label(devices, ref, where);
         }
 
-        private static <T> T label(final List<T> table, final int ref, final String where)
+        String service(final long ref, final String where) throws WireFormatException {
+            return label(services, ref, where);
+        }
+
+        private static <T> T label(final List<T> table, final long ref, final String where)
             throws WireFormatException {
             if (ref > table.size()) {
                 throw new WireFormatException(where + " : " + ref + " (expected: 0.." + table.size() + ")");
             }
-            return ref == 0 ? null : table.get(ref - 1);
+            return ref == 0 ? null : table.get((int) ref - 1);
         }
     }
 
@@ -258,7 +243,7 @@ public final class BatchReader {
     }
 
     private static SecondUsage readSecond(final ByteBuf body, final int index, final boolean spans,
-        final LabelRefs refs) throws WireFormatException {
+        final Labels labels) throws WireFormatException {
         final String where = "second[" + index + "]";
         final String interfaceName = readString(body, where + ".interface");
         final String profile = readString(body, where + ".profile");
@@ -281,12 +266,13 @@ public final class BatchReader {
         final TrafficCounters overflow = readCounters(body, where + ".overflow");
         final long pcapReceived = readVarint(body, where + ".pcapReceived");
         final long pcapDropped = readVarint(body, where + ".pcapDropped");
-        final String network = refs == null ? "" : readOptionalString(body, where + ".network");
-        final TrafficCounters uncaptured = refs == null ? new TrafficCounters() :
+        final String network = labels == null ? "" : readOptionalString(body, where + ".network");
+        final TrafficCounters uncaptured = labels == null ? new TrafficCounters() :
             readCounters(body, where + ".uncaptured");
         readFixed(body, 4, where + ".flow count");
         final long flowCount = body.readUnsignedInt();
-        final int minFlowBytes = WireFormat.MIN_FLOW_BYTES + (refs == null ? 0 : WireFormat.MIN_CONTEXT_FLOW_BYTES);
+        final int minFlowBytes = WireFormat.MIN_FLOW_BYTES + (labels == null ? 0 :
+            WireFormat.MIN_CONTEXT_FLOW_BYTES);
         if (flowCount * minFlowBytes > body.readableBytes()) {
             throw new WireFormatException(where + ".flow count : " + flowCount + " does not fit in " +
                 body.readableBytes() + " bytes");
@@ -295,7 +281,7 @@ public final class BatchReader {
         // Exact sums: parts that wrap around 2^64 onto the total must not pass for a match.
         final long[] parts = new long[WireFormat.COUNTER_VALUES];
         for (int i = 0; i < flowCount; i++) {
-            final FlowUsage flow = readFlow(body, where + ".flow[" + i + "]", refs);
+            final FlowUsage flow = readFlow(body, where + ".flow[" + i + "]", labels);
             final int base = flow.direction() * TrafficCounters.METRICS;
             addExact(parts, base + TrafficCounters.PACKETS, flow.packets(), where);
             addExact(parts, base + TrafficCounters.WIRE_BYTES, flow.wireBytes(), where);
@@ -331,16 +317,16 @@ public final class BatchReader {
         sums[index] = sum;
     }
 
-    private static FlowUsage readFlow(final ByteBuf body, final String where, final LabelRefs refs)
+    private static FlowUsage readFlow(final ByteBuf body, final String where, final Labels labels)
         throws WireFormatException {
         readFixed(body, 6, where);
         final int flags = body.readUnsignedByte();
         final int direction = flags & WireFormat.FLAG_DIRECTION_MASK;
         final int allowed = WireFormat.FLAG_DIRECTION_MASK | WireFormat.FLAG_IPV6 |
-            (refs == null ? 0 : WireFormat.FLAG_DEVICE_APPROXIMATE);
+            (labels == null ? 0 : WireFormat.FLAG_DEVICE_APPROXIMATE);
         if (direction >= Direction.COUNT || (flags & ~allowed) != 0) {
             throw new WireFormatException(where + ".flags : 0x" + Integer.toHexString(flags) +
-                " (expected: direction 0..2, bit 2 for IPv6" + (refs == null ? "" : ", bit 3 device approximate") +
+                " (expected: direction 0..2, bit 2 for IPv6" + (labels == null ? "" : ", bit 3 device approximate") +
                 ")");
         }
         final boolean ipv6 = (flags & WireFormat.FLAG_IPV6) != 0;
@@ -367,29 +353,18 @@ public final class BatchReader {
         final long packets = readVarint(body, where + ".packets");
         final long wireBytes = readVarint(body, where + ".wireBytes");
         final long ipBytes = readVarint(body, where + ".ipBytes");
-        boolean approximate = false;
-        if (refs != null) {
-            final int device = readIndex(body, where + ".device");
-            final int service = readIndex(body, where + ".service");
-            approximate = (flags & WireFormat.FLAG_DEVICE_APPROXIMATE) != 0;
-            if (approximate && device == 0) {
-                throw new WireFormatException(where + ".flags : device approximate without a device");
-            }
-            refs.add(device, service);
+        if (labels == null) {
+            return new FlowUsage(direction, ipv6 ? 6 : 4, protocol, srcHi, srcLo, srcPort, dstHi, dstLo, dstPort,
+                packets, wireBytes, ipBytes);
         }
-        // Labels are resolved once the tables are read; until then a placeholder device carries the flag.
+        final Device device = labels.device(readVarint(body, where + ".device"), where + ".device");
+        final String service = labels.service(readVarint(body, where + ".service"), where + ".service");
+        final boolean approximate = (flags & WireFormat.FLAG_DEVICE_APPROXIMATE) != 0;
+        if (approximate && device == null) {
+            throw new WireFormatException(where + ".flags : device approximate without a device");
+        }
         return new FlowUsage(direction, ipv6 ? 6 : 4, protocol, srcHi, srcLo, srcPort, dstHi, dstLo, dstPort, packets,
-            wireBytes, ipBytes, approximate ? PENDING : null, approximate, null);
-    }
-
-    private static final Device PENDING = new Device("pending", null, null);
-
-    private static int readIndex(final ByteBuf body, final String where) throws WireFormatException {
-        final long index = readVarint(body, where);
-        if (index > Integer.MAX_VALUE) {
-            throw new WireFormatException(where + " : " + index + " (expected: a label index)");
-        }
-        return (int) index;
+            wireBytes, ipBytes, device, approximate, service);
     }
 
     private static String readOptionalString(final ByteBuf body, final String where) throws WireFormatException {

@@ -21,6 +21,7 @@ public final class BatchWriter {
     private ByteBuf out;
     private int frameStart;
     private int secondCountIndex;
+    private int labelsOffsetIndex;
     private int seconds;
     private int flowsExpected;
     private int flags;
@@ -66,6 +67,10 @@ public final class BatchWriter {
         out.writeInt(0); // body length, patched by end()
         writeString("agentId", agentId);
         out.writeLong(sequence);
+        if ((flags & WireFormat.FLAG_CONTEXT) != 0) {
+            labelsOffsetIndex = out.writerIndex();
+            out.writeInt(0); // patched by end(): where the label tables start, so a reader has them before the flows
+        }
         secondCountIndex = out.writerIndex();
         out.writeInt(0);
         seconds = 0;
@@ -291,6 +296,7 @@ public final class BatchWriter {
             out.setInt(stepCountIndex, clockSteps);
         }
         if ((flags & WireFormat.FLAG_CONTEXT) != 0) {
+            out.setInt(labelsOffsetIndex, out.writerIndex() - frameStart - WireFormat.HEADER_LENGTH);
             out.writeInt(devices.size());
             for (final Device device : devices.keySet()) {
                 writeString("device.key", device.key());

@@ -10,8 +10,8 @@ package org.esimmeter.wire;
  * +-------+-----+-----+-------+--------------+-----------------------------------+---------+
  *
  * flags  := bit 0 SPANS (0x01), bit 1 CLOCK_STEPS (0x02), bit 2 CONTEXT (0x04); any other bit: refused
- * body   := str8 agentId, u64 sequence, u32 secondCount, second*, [clockSteps if CLOCK_STEPS],
- *           [labels if CONTEXT]
+ * body   := str8 agentId, u64 sequence, [u32 labelsOffset if CONTEXT], u32 secondCount, second*,
+ *           [clockSteps if CLOCK_STEPS], [labels if CONTEXT, starting at labelsOffset from the body's start]
  * second := str8 interface, str8 profile, i64 epochSecond, [varint spanSeconds if SPANS],
  *           counters total, counters nonIp, counters unparsed, counters overflow,
  *           varint pcapReceived, varint pcapDropped, [str8opt network, counters uncaptured if CONTEXT],
@@ -45,7 +45,8 @@ package org.esimmeter.wire;
  * "used while roaming") and the bytes the kernel counted on the interface that the capture never saw (flow offload,
  * capture drops, a capture filter; outside the sum invariant, since no flow carries them). Per flow, the LAN device
  * and the service (domain) it was attributed to, as 1-based indexes into the batch's label tables (0: unknown), so
- * a device or domain is spelled once per batch however many flows it has.
+ * a device or domain is spelled once per batch however many flows it has. The tables come last (the writer knows
+ * them only then) and {@code labelsOffset} says where, so a reader resolves each flow's labels as it reads it.
  */
 public final class WireFormat {
     public static final int MAGIC = 0x45534D42; // "ESMB"

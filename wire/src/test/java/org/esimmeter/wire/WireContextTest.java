@@ -23,6 +23,7 @@ class WireContextTest {
     static final String BODY =
         "02 72 31" +                        // agentId "r1"
         "00 00 00 00 00 00 00 09" +         // sequence 9
+        "00 00 00 86" +                     // labels offset 134: the device count below
         "00 00 00 01" +                     // one second
         "05 77 77 61 6E 30" + "01 70" +     // wwan0 / p
         "00 00 00 00 65 53 F1 00" +         // 1700000000
@@ -42,10 +43,11 @@ class WireContextTest {
         "00" +                              // no hostname
         "00 00 00 01" +                     // one service
         "0B 65 78 61 6D 70 6C 65 2E 63 6F 6D"; // "example.com"
-    static final String HEADER = "45 53 4D 42" + "01 04 00 00" + "00 00 00 B6"; // flags CONTEXT, body 182
-    /** Offsets in BODY: flow 0's device index, the device count. */
-    private static final int FLOW0_DEVICE = 109;
-    private static final int DEVICE_COUNT = 130;
+    static final String HEADER = "45 53 4D 42" + "01 04 00 00" + "00 00 00 BA"; // flags CONTEXT, body 186
+    /** Offsets in BODY: the labels offset, flow 0's device index, the device count. */
+    private static final int LABELS_OFFSET = 11;
+    private static final int FLOW0_DEVICE = 113;
+    private static final int DEVICE_COUNT = 134;
 
     private static final Device PHONE = new Device("02:00:00:00:00:17", "192.168.8.23", null);
 
@@ -72,7 +74,7 @@ class WireContextTest {
 
     @Test
     void shouldWriteTheGoldenBytes() {
-        assertEquals(182, body().length);
+        assertEquals(186, body().length);
         final BatchWriter writer = new BatchWriter();
         final ByteBuf out = ByteBufAllocator.DEFAULT.buffer();
         try {
@@ -86,7 +88,7 @@ class WireContextTest {
                 .flow(Direction.UP, 4, 17, 0, Addresses.IPV4_MAPPED_PREFIX | 0x0A00_0002L, 40_000, 0,
                     Addresses.IPV4_MAPPED_PREFIX | 0x0808_0808L, 53, 1, 100, 86,
                     new Device("02:00:00:00:00:17", "192.168.8.23", ""), false, null);
-            assertEquals(12 + 182 + 4, writer.end());
+            assertEquals(12 + 186 + 4, writer.end());
             assertArrayEquals(WireBytes.withCrc(WireBytes.hex(HEADER + BODY)), ByteBufUtil.getBytes(out));
         } finally {
             out.release();
@@ -152,6 +154,14 @@ class WireContextTest {
         assertEquals("device count : 16777217 does not fit in 48 bytes", refusal(patched(DEVICE_COUNT, "01 00 00 01")));
         assertEquals("body : 1 bytes after the last label", refusal(WireBytes.frame(WireFormat.FLAG_CONTEXT,
             WireBytes.cat(body, WireBytes.hex("00")))));
+    }
+
+    @Test
+    void shouldRefuseALabelsOffsetOutsideTheBody() {
+        assertEquals("labels offset : 5 (expected: 19..186)", refusal(patched(LABELS_OFFSET, "00 00 00 05")));
+        assertEquals("labels offset : 187 (expected: 19..186)", refusal(patched(LABELS_OFFSET, "00 00 00 BB")));
+        // Pointing into the flows: the tables read there are garbage, or the seconds end early; either is refused.
+        assertFalse(refusal(patched(LABELS_OFFSET, "00 00 00 40")).isEmpty());
     }
 
     @Test

@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.esimmeter.wire.Addresses;
 import org.esimmeter.wire.BatchWriter;
+import org.esimmeter.wire.Device;
 import org.esimmeter.wire.Direction;
 import org.esimmeter.wire.TrafficCounters;
+import org.esimmeter.wire.WireFormat;
 
 /**
  * The simulated fleet: agent ids, their tokens, the collector configuration that admits them, and the wire frames
@@ -19,6 +21,7 @@ import org.esimmeter.wire.TrafficCounters;
  */
 final class Fleet {
     static final String INTERFACE = "wwan0";
+    static final String NETWORK = "23415";
     static final int PROFILES = 5;
 
     private Fleet() {
@@ -71,18 +74,31 @@ final class Fleet {
         private final String agentId;
         private final String profile;
         private final int flows;
+        // As an agent of today labels them: 5 devices on the router's LAN, 20 services, one serving network; with
+        // -Desimmeter.bench.context=false, plain frames as agents sent before flag CONTEXT (the reference).
+        private static final boolean CONTEXT =
+            Boolean.parseBoolean(System.getProperty("esimmeter.bench.context", "true"));
+        private final Device[] devices = new Device[5];
+        private final String[] services = new String[20];
 
         FrameEncoder(final int agentIndex, final int flows) {
             this.agentIndex = agentIndex;
             this.agentId = agent(agentIndex);
             this.profile = profile(agentIndex);
             this.flows = flows;
+            for (int d = 0; d < devices.length; d++) {
+                devices[d] = new Device(String.format("02:00:00:%02x:%02x:%02x", agentIndex >> 8 & 0xFF,
+                    agentIndex & 0xFF, d), "192.168.8." + (10 + d), "device-" + d);
+            }
+            for (int i = 0; i < services.length; i++) {
+                services[i] = "service-" + i + ".example.com";
+            }
         }
 
         /** The frame of seconds {@code [firstSecond, firstSecond + seconds)} as a fresh array (HttpClient's body). */
         byte[] frame(final long sequence, final long firstSecond, final int seconds) {
             buffer.clear();
-            writer.begin(buffer, agentId, sequence);
+            writer.begin(buffer, agentId, sequence, CONTEXT ? WireFormat.FLAG_CONTEXT : 0);
             for (int s = 0; s < seconds; s++) {
                 final long epochSecond = firstSecond + s;
                 total.clear();
@@ -90,13 +106,15 @@ final class Fleet {
                     final long bytes = bytes(f, epochSecond);
                     total.add(f % 2 == 0 ? Direction.UP : Direction.DOWN, 1, bytes, bytes - 14);
                 }
-                writer.second(INTERFACE, profile, epochSecond, total, empty, empty, empty, flows, 0, flows);
+                writer.second(INTERFACE, profile, epochSecond, 1, CONTEXT ? NETWORK : "", total, empty, empty, empty,
+                    null, flows, 0, flows);
                 for (int f = 0; f < flows; f++) {
                     final long bytes = bytes(f, epochSecond);
                     writer.flow(f % 2 == 0 ? Direction.UP : Direction.DOWN, 4, 6,
                         0, Addresses.IPV4_MAPPED_PREFIX | 0x0A000000L | agentIndex, 30_000 + f,
                         0, Addresses.IPV4_MAPPED_PREFIX | 0x5DB80000L | f, 443,
-                        1, bytes, bytes - 14);
+                        1, bytes, bytes - 14, CONTEXT ? devices[f % devices.length] : null, false,
+                        CONTEXT ? services[f % services.length] : null);
                 }
             }
             writer.end();

@@ -1,9 +1,7 @@
 package org.esimmeter.collector.store.sqlite;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -18,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class FlowDirectory {
     private static final int MAX_ENTRIES = 1 << 21;
-    private static final int IDS_PER_SELECT = 500;
 
     private final Map<Long, FlowKey> byId = new ConcurrentHashMap<>();
 
@@ -37,24 +34,14 @@ final class FlowDirectory {
         if (byId.size() + missing.size() > MAX_ENTRIES) {
             byId.clear();
         }
-        for (int start = 0; start < missing.size(); start += IDS_PER_SELECT) {
-            final StringBuilder in = new StringBuilder();
-            for (int i = start; i < Math.min(missing.size(), start + IDS_PER_SELECT); i++) {
-                in.append(i == start ? "" : ",").append(missing.get(i).longValue());
-            }
-            try (Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery("SELECT id, direction, ip_version, protocol, src_hi, src_lo, " +
-                    "src_port, dst_hi, dst_lo, dst_port, device, service, approximate FROM flow WHERE id IN (" + in +
-                    ")")) {
-                while (rs.next()) {
-                    final FlowKey key = new FlowKey(rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
-                        rs.getLong(6), rs.getInt(7), rs.getLong(8), rs.getLong(9), rs.getInt(10), rs.getLong(11),
-                        rs.getLong(12), rs.getInt(13) != 0);
-                    byId.put(rs.getLong(1), key);
-                    resolved.put(rs.getLong(1), key);
-                }
-            }
-        }
+        IdSelect.rows(connection, "SELECT id, direction, ip_version, protocol, src_hi, src_lo, src_port, dst_hi, " +
+            "dst_lo, dst_port, device, service, approximate FROM flow WHERE id IN (", missing, rs -> {
+                final FlowKey key = new FlowKey(rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
+                    rs.getLong(6), rs.getInt(7), rs.getLong(8), rs.getLong(9), rs.getInt(10), rs.getLong(11),
+                    rs.getLong(12), rs.getInt(13) != 0);
+                byId.put(rs.getLong(1), key);
+                resolved.put(rs.getLong(1), key);
+            });
         if (resolved.size() != ids.size()) {
             throw new SQLException("flow dictionary : " + (ids.size() - resolved.size()) + " ids missing");
         }

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -20,14 +19,13 @@ import org.esimmeter.wire.Device;
  */
 final class LabelDirectory {
     private static final int MAX_SERVICES = 1 << 18;
-    private static final int IDS_PER_SELECT = 500;
 
     private final Map<Long, String> services = new ConcurrentHashMap<>();
 
     /** Devices of {@code ids} (0 excluded) as of the caller's read transaction. */
     Map<Long, Device> devices(final Connection connection, final Collection<Long> ids) throws SQLException {
         final Map<Long, Device> devices = new HashMap<>();
-        select(connection, "SELECT id, key, address, hostname FROM device WHERE id IN (", ids, rs ->
+        IdSelect.rows(connection, "SELECT id, key, address, hostname FROM device WHERE id IN (", ids, rs ->
             devices.put(rs.getLong(1), new Device(rs.getString(2), rs.getString(3), rs.getString(4))));
         return devices;
     }
@@ -47,7 +45,7 @@ final class LabelDirectory {
         if (services.size() + missing.size() > MAX_SERVICES) {
             services.clear();
         }
-        select(connection, "SELECT id, name FROM service WHERE id IN (", missing, rs -> {
+        IdSelect.rows(connection, "SELECT id, name FROM service WHERE id IN (", missing, rs -> {
             services.put(rs.getLong(1), rs.getString(2));
             resolved.put(rs.getLong(1), rs.getString(2));
         });
@@ -69,32 +67,6 @@ final class LabelDirectory {
             statement.setString(1, value);
             try (ResultSet rs = statement.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : -1;
-            }
-        }
-    }
-
-    private interface RowConsumer {
-        void accept(ResultSet rs) throws SQLException;
-    }
-
-    private static void select(final Connection connection, final String prefix, final Collection<Long> ids,
-        final RowConsumer consumer) throws SQLException {
-        final List<Long> list = new ArrayList<>();
-        for (final Long id : ids) {
-            if (id != 0) {
-                list.add(id);
-            }
-        }
-        for (int start = 0; start < list.size(); start += IDS_PER_SELECT) {
-            final StringBuilder in = new StringBuilder();
-            for (int i = start; i < Math.min(list.size(), start + IDS_PER_SELECT); i++) {
-                in.append(i == start ? "" : ",").append(list.get(i).longValue());
-            }
-            try (Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery(prefix + in + ")")) {
-                while (rs.next()) {
-                    consumer.accept(rs);
-                }
             }
         }
     }
