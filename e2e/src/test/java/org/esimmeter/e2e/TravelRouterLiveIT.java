@@ -28,6 +28,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.esimmeter.agent.capture.LiveNetwork;
+import org.esimmeter.agent.capture.MasqueradeRouter;
 import org.esimmeter.agent.capture.LiveNetwork.Counters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,12 +83,8 @@ class TravelRouterLiveIT {
     private static final int ETHERNET = 14;
     private static final int IP_UDP_HEADERS = 28;
 
-    private static final String ROUTER_UP = "10.77.2.1";
-    private static final String INTERNET_DOWN = "10.77.2.2";
-    private static final String ROUTER_LAN1 = "10.77.1.1";
-    private static final String DEVICE1 = "10.77.1.11";
-    private static final String ROUTER_LAN2 = "10.77.3.1";
-    private static final String DEVICE2 = "10.77.3.12";
+    private static final String DEVICE1 = MasqueradeRouter.DEVICE1;
+    private static final String DEVICE2 = MasqueradeRouter.DEVICE2;
     private static final String DNS = "10.77.9.53";
     private static final String VIDEO = "10.77.9.10";
     private static final String MAIL = "10.77.9.20";
@@ -101,7 +98,7 @@ class TravelRouterLiveIT {
     static Path dir;
 
     private static LiveNetwork network;
-    private static final List<String> deviceNamespaces = new ArrayList<>();
+    private static final MasqueradeRouter masquerade = new MasqueradeRouter();
     private static CollectorProcess collector;
     private static PortBridge apiBridge;
     private static Process webhookBridge;
@@ -198,7 +195,7 @@ class TravelRouterLiveIT {
         awaitAgentLog(agent, "learning service names on");
         for (int d = 0; d < 2; d++) {
             final String name = "dhcp-" + d;
-            final Process dhcp = startJava(name, deviceNamespaces.get(d), "dhcp", deviceMac[d], d == 0 ? DEVICE1 :
+            final Process dhcp = startJava(name, masquerade.devices.get(d), "dhcp", deviceMac[d], d == 0 ? DEVICE1 :
                 DEVICE2, HOSTNAMES.get(d));
             assertEquals(0, network.awaitExit(dhcp, name, Duration.ofSeconds(30)),
                 name + ": " + network.read(network.err(name)));
@@ -206,8 +203,8 @@ class TravelRouterLiveIT {
 
         final long fromSecond = System.currentTimeMillis() / 1000 - 1;
         final Map<String, Counters> before = LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
-        final List<Map<String, Counters>> devicesBefore = List.of(LiveNetwork.counters(deviceNamespaces.get(0)),
-            LiveNetwork.counters(deviceNamespaces.get(1)));
+        final List<Map<String, Counters>> devicesBefore = List.of(LiveNetwork.counters(masquerade.devices.get(0)),
+            LiveNetwork.counters(masquerade.devices.get(1)));
         phase(0);
         final Map<String, Counters> afterHome = LiveNetwork.awaitQuiet(network.router, QUIET_FOR, QUIET_TIMEOUT);
         uplink[0] = afterHome.get("up0").minus(before.get("up0"));
@@ -228,7 +225,7 @@ class TravelRouterLiveIT {
             () -> webhookBodies + "\n" + collector.log());
         alertsAfterPhase.add(Api.JSON.readTree(webhookBodies.get(1)));
         for (int d = 0; d < 2; d++) {
-            device[d] = LiveNetwork.counters(deviceNamespaces.get(d)).get("eth0")
+            device[d] = LiveNetwork.counters(masquerade.devices.get(d)).get("eth0")
                 .minus(devicesBefore.get(d).get("eth0"));
         }
 
@@ -282,9 +279,7 @@ class TravelRouterLiveIT {
                     network.close();
                 }
             } finally {
-                for (final String namespace : deviceNamespaces) {
-                    LiveNetwork.execute(null, "ip", "netns", "delete", namespace);
-                }
+                masquerade.deleteDevices();
             }
         }
     }
@@ -292,46 +287,19 @@ class TravelRouterLiveIT {
     // ------------------------------------------------------------------------------------------------ the network
 
     private static void buildRouter() {
-        network.addNamespaces();
-        final String router = network.router;
-        final String internet = network.internet;
-        final String suffix = router.substring("em-r-".length());
-        for (final String name : List.of("em-a-" + suffix, "em-b-" + suffix)) {
-            run("ip", "netns", "add", name);
-            deviceNamespaces.add(name);
-            run("ip", "-n", name, "link", "set", "lo", "up");
-            inNamespace(name, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 && " +
-                "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6");
-        }
-        final String d1 = deviceNamespaces.get(0);
-        final String d2 = deviceNamespaces.get(1);
-        LiveNetwork.veth(router, "up0", ROUTER_UP + "/30", internet, "down0", INTERNET_DOWN + "/30");
-        LiveNetwork.veth(router, "lan1", ROUTER_LAN1 + "/24", d1, "eth0", DEVICE1 + "/24");
-        LiveNetwork.veth(router, "lan2", ROUTER_LAN2 + "/24", d2, "eth0", DEVICE2 + "/24");
+        masquerade.build(network);
+        deviceMac[0] = masquerade.deviceMacs.get(0);
+        deviceMac[1] = masquerade.deviceMacs.get(1);
         for (final String address : List.of(DNS, VIDEO, MAIL)) {
-            run("ip", "-n", internet, "addr", "add", address + "/32", "dev", "lo");
+            run("ip", "-n", network.internet, "addr", "add", address + "/32", "dev", "lo");
         }
-        run("ip", "-n", router, "route", "add", "default", "via", INTERNET_DOWN);
-        deviceMac[0] = LiveNetwork.mac(d1, "eth0");
-        deviceMac[1] = LiveNetwork.mac(d2, "eth0");
-        // Permanent neighbours everywhere: no ARP frame ever crosses a link, so the counters hold only the traffic.
-        LiveNetwork.permanentNeighbour(router, DEVICE1, deviceMac[0], "lan1");
-        LiveNetwork.permanentNeighbour(router, DEVICE2, deviceMac[1], "lan2");
-        LiveNetwork.permanentNeighbour(router, INTERNET_DOWN, LiveNetwork.mac(internet, "down0"), "up0");
-        LiveNetwork.permanentNeighbour(internet, ROUTER_UP, LiveNetwork.mac(router, "up0"), "down0");
-        LiveNetwork.permanentNeighbour(d1, ROUTER_LAN1, LiveNetwork.mac(router, "lan1"), "eth0");
-        LiveNetwork.permanentNeighbour(d2, ROUTER_LAN2, LiveNetwork.mac(router, "lan2"), "eth0");
-        run("ip", "-n", d1, "route", "add", "default", "via", ROUTER_LAN1);
-        run("ip", "-n", d2, "route", "add", "default", "via", ROUTER_LAN2);
-        inNamespace(router, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
-        inNamespace(router, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "up0", "-j", "MASQUERADE");
     }
 
     /** Each device fetches its service once: device 0 video.example, device 1 mail.example, one after the other. */
     private static void phase(final int phase) {
         for (int d = 0; d < 2; d++) {
             final String name = "fetch-" + phase + "-" + d;
-            final Process fetch = startJava(name, deviceNamespaces.get(d), "fetch", DNS, NAMES.get(d),
+            final Process fetch = startJava(name, masquerade.devices.get(d), "fetch", DNS, NAMES.get(d),
                 String.valueOf(SERVICE_PORT), String.valueOf(PHASE_BYTES[phase][d]));
             assertEquals(0, network.awaitExit(fetch, name, Duration.ofSeconds(30)),
                 name + ": " + network.read(network.err(name)));

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.esimmeter.agent.capture.LiveNetwork;
+import org.esimmeter.agent.capture.MasqueradeRouter;
 import org.esimmeter.agent.capture.SavefileReplay;
 import org.esimmeter.agent.config.AgentConfig;
 import org.esimmeter.agent.label.FlowLabel;
@@ -46,18 +47,18 @@ import org.pcap4j.core.PcapHandle;
  * Only the namespaces created here ever see any traffic; all are deleted afterwards.
  */
 class DeviceAttributionLiveIT {
-    private static final String ROUTER_UP = "10.77.2.1";
-    private static final String SERVER = "10.77.2.2";
-    private static final String ROUTER_LAN1 = "10.77.1.1";
-    private static final String DEVICE1 = "10.77.1.11";
-    private static final String ROUTER_LAN2 = "10.77.3.1";
-    private static final String DEVICE2 = "10.77.3.12";
+    private static final String ROUTER_UP = MasqueradeRouter.ROUTER_UP;
+    private static final String SERVER = MasqueradeRouter.INTERNET_DOWN;
+    private static final String ROUTER_LAN1 = MasqueradeRouter.ROUTER_LAN1;
+    private static final String DEVICE1 = MasqueradeRouter.DEVICE1;
+    private static final String ROUTER_LAN2 = MasqueradeRouter.ROUTER_LAN2;
+    private static final String DEVICE2 = MasqueradeRouter.DEVICE2;
     private static final int ETHERNET = 14;
 
     @TempDir
     static Path logs;
     private static LiveNetwork network;
-    private static final List<String> deviceNamespaces = new ArrayList<>();
+    private static final MasqueradeRouter masquerade = new MasqueradeRouter();
     private static String router;
     private static String device1Mac;
     private static String device2Mac;
@@ -71,35 +72,13 @@ class DeviceAttributionLiveIT {
         LiveNetwork.requireTools("iptables", "tcpdump", "nc", "socat", "ping");
         LiveNetwork.deleteStaleNamespaces();
         network = new LiveNetwork(logs);
-        network.addNamespaces();
+        masquerade.build(network);
         router = network.router;
         final String internet = network.internet;
-        final String suffix = router.substring("em-r-".length());
-        for (final String name : List.of("em-a-" + suffix, "em-b-" + suffix)) {
-            run("ip", "netns", "add", name);
-            deviceNamespaces.add(name);
-            run("ip", "-n", name, "link", "set", "lo", "up");
-            inNamespace(name, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 && " +
-                "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6");
-        }
-        final String d1 = deviceNamespaces.get(0);
-        final String d2 = deviceNamespaces.get(1);
-        LiveNetwork.veth(router, "up0", ROUTER_UP + "/30", internet, "down0", SERVER + "/30");
-        LiveNetwork.veth(router, "lan1", ROUTER_LAN1 + "/24", d1, "eth0", DEVICE1 + "/24");
-        LiveNetwork.veth(router, "lan2", ROUTER_LAN2 + "/24", d2, "eth0", DEVICE2 + "/24");
-        device1Mac = LiveNetwork.mac(d1, "eth0");
-        device2Mac = LiveNetwork.mac(d2, "eth0");
-        // Permanent neighbours everywhere: no ARP frame ever crosses a link, so the counters hold only our traffic.
-        LiveNetwork.permanentNeighbour(router, DEVICE1, device1Mac, "lan1");
-        LiveNetwork.permanentNeighbour(router, DEVICE2, device2Mac, "lan2");
-        LiveNetwork.permanentNeighbour(router, SERVER, LiveNetwork.mac(internet, "down0"), "up0");
-        LiveNetwork.permanentNeighbour(internet, ROUTER_UP, LiveNetwork.mac(router, "up0"), "down0");
-        LiveNetwork.permanentNeighbour(d1, ROUTER_LAN1, LiveNetwork.mac(router, "lan1"), "eth0");
-        LiveNetwork.permanentNeighbour(d2, ROUTER_LAN2, LiveNetwork.mac(router, "lan2"), "eth0");
-        run("ip", "-n", d1, "route", "add", "default", "via", ROUTER_LAN1);
-        run("ip", "-n", d2, "route", "add", "default", "via", ROUTER_LAN2);
-        inNamespace(router, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
-        inNamespace(router, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "up0", "-j", "MASQUERADE");
+        final String d1 = masquerade.devices.get(0);
+        final String d2 = masquerade.devices.get(1);
+        device1Mac = masquerade.deviceMacs.get(0);
+        device2Mac = masquerade.deviceMacs.get(1);
 
         network.start("udp-sink", internet, "socat", "-u", "UDP-RECV:7003,bind=" + SERVER, "/dev/null");
         final Process tcp1 = network.start("tcp-sink-1", internet, "nc", "-l", SERVER, "7001");
@@ -149,9 +128,7 @@ class DeviceAttributionLiveIT {
 
     @AfterAll
     static void removeNamespaces() {
-        for (final String namespace : deviceNamespaces) {
-            LiveNetwork.execute(null, "ip", "netns", "delete", namespace);
-        }
+        masquerade.deleteDevices();
         if (network != null) {
             network.close();
         }
