@@ -1,5 +1,7 @@
 package org.esimmeter.agent.config;
 
+import static org.esimmeter.common.config.ConfigRanges.between;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -494,16 +496,5 @@ public record AgentConfig(
                 throw new ConfigException(key + " : contains a character that is not printable ASCII");
             }
         }
-    }
-
-    private static int between(final String key, final Integer value, final int otherwise, final int min,
-        final int max) {
-        if (value == null) {
-            return otherwise;
-        }
-        if (value < min || value > max) {
-            throw new ConfigException(key + " : " + value + " (expected: " + min + ".." + max + ")");
-        }
-        return value;
     }
 }

@@ -1,5 +1,7 @@
 package org.esimmeter.collector.config;
 
+import static org.esimmeter.common.config.ConfigRanges.between;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
@@ -210,15 +212,5 @@ public record CollectorConfig(
             maxViewers = between("live.maxViewers", maxViewers, 10_000, 1, 1_000_000);
             viewerBufferBytes = between("live.viewerBufferBytes", viewerBufferBytes, 1 << 20, 4096, 64 << 20);
         }
-    }
-
-    static int between(final String key, final Integer value, final int otherwise, final int min, final int max) {
-        if (value == null) {
-            return otherwise;
-        }
-        if (value < min || value > max) {
-            throw new ConfigException(key + " : " + value + " (expected: " + min + ".." + max + ")");
-        }
-        return value;
     }
 }

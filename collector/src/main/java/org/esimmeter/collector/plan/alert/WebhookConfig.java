@@ -1,5 +1,7 @@
 package org.esimmeter.collector.plan.alert;
 
+import static org.esimmeter.common.config.ConfigRanges.between;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -70,16 +72,5 @@ public record WebhookConfig(
         } catch (final URISyntaxException e) {
             throw new ConfigException("webhook.url : " + url + expected);
         }
-    }
-
-    private static int between(final String key, final Integer value, final int otherwise, final int min,
-        final int max) {
-        if (value == null) {
-            return otherwise;
-        }
-        if (value < min || value > max) {
-            throw new ConfigException(key + " : " + value + " (expected: " + min + ".." + max + ")");
-        }
-        return value;
     }
 }
